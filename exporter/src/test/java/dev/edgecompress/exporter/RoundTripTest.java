@@ -1,0 +1,163 @@
+package dev.edgecompress.exporter;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.importer.proto.ModelProto;
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.ir.ValueType;
+import dev.edgecompress.runtime.InferenceException;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Import then export must be lossless: the written file parses to a protobuf message equal to the
+ * input's, and ONNX Runtime computes bit-identical outputs from both files.
+ */
+class RoundTripTest {
+
+    static final Path ONNX_TEST_DATA = Path.of("/usr/share/libonnx-testdata/data");
+
+    /** Models whose outputs ONNX Runtime compared, and why others were compared by protobuf only. */
+    private static final AtomicInteger comparedOnRuntime = new AtomicInteger();
+    private static final AtomicInteger roundTripped = new AtomicInteger();
+
+    @TempDir
+    Path temp;
+
+    @AfterAll
+    static void reportCoverage() {
+        System.out.println("Round trip: " + roundTripped + " models equal as protobuf, " + comparedOnRuntime
+                + " of them also bit-identical on ONNX Runtime");
+    }
+
+    static Stream<Path> bundledModels() throws IOException {
+        try (Stream<Path> files = Files.list(TestModels.dir())) {
+            return files.filter(p -> p.toString().endsWith(".onnx")).sorted().toList().stream();
+        }
+    }
+
+    static Stream<Path> onnxBackendTestModels() throws IOException {
+        assumeTrue(Files.isDirectory(ONNX_TEST_DATA),
+                "Debian's libonnx-testdata is not installed (apt-get install libonnx-testdata); .ci/run installs it");
+        try (Stream<Path> files = Files.walk(ONNX_TEST_DATA)) {
+            return files.filter(p -> p.getFileName().toString().equals("model.onnx")).sorted().toList().stream();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("bundledModels")
+    void bundledModelRoundTripsLosslessly(Path model) throws Exception {
+        Path written = roundTrip(model);
+        assertSameOutputs(model, written, randomInputs(ModelImporter.load(model)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("onnxBackendTestModels")
+    void onnxBackendModelRoundTripsLosslessly(Path model) throws Exception {
+        Path written = roundTrip(model);
+        Path dataSet = model.resolveSibling("test_data_set_0");
+        Map<String, Tensor> inputs = testDataInputs(ModelImporter.load(model), dataSet);
+        if (inputs != null) {
+            assertSameOutputs(model, written, inputs);
+        }
+    }
+
+    private Path roundTrip(Path model) throws ModelFormatException, IOException {
+        Model imported = ModelImporter.load(model);
+        Path written = temp.resolve("out.onnx");
+        ModelExporter.write(imported, written);
+        ModelProto original = ModelProto.parseFrom(Files.readAllBytes(model));
+        ModelProto copy = ModelProto.parseFrom(Files.readAllBytes(written));
+        assertEquals(original, copy, "the written model differs from " + model);
+        roundTripped.incrementAndGet();
+        return written;
+    }
+
+    /** Runs both files on ONNX Runtime and requires bit-identical outputs (when it runs the original). */
+    private static void assertSameOutputs(Path original, Path written, Map<String, Tensor> inputs) {
+        Map<String, Tensor> expected;
+        try (InferenceSession session = InferenceSession.open(original, SessionConfig.defaults())) {
+            if (!session.hasOnlyTensorIo()) {
+                return; // sequences, maps and optionals are compared by the protobuf equality only
+            }
+            expected = session.run(inputs);
+        } catch (InferenceException e) {
+            return; // ONNX Runtime does not run this model at all; protobuf equality still holds
+        }
+        try (InferenceSession session = InferenceSession.open(written, SessionConfig.defaults())) {
+            Map<String, Tensor> actual = session.run(inputs);
+            assertEquals(expected.keySet(), actual.keySet());
+            for (String name : expected.keySet()) {
+                Tensor e = expected.get(name);
+                Tensor a = actual.get(name);
+                assertArrayEquals(e.dims(), a.dims(), name);
+                assertTrue(e.contentEquals(a), "output " + name + " differs");
+            }
+            comparedOnRuntime.incrementAndGet();
+        }
+    }
+
+    /** The inputs stored in an ONNX test data folder, or null when there are none to use. */
+    private static Map<String, Tensor> testDataInputs(Model model, Path dataSet) throws ModelFormatException {
+        if (!Files.isDirectory(dataSet)) {
+            return null;
+        }
+        List<Value> inputs = model.graph().inputs().stream().filter(v -> !v.isInitializer()).toList();
+        Map<String, Tensor> feeds = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            Path file = dataSet.resolve("input_" + i + ".pb");
+            if (!Files.exists(file) || !(inputs.get(i).type() instanceof ValueType.TensorType)) {
+                return null;
+            }
+            feeds.put(inputs.get(i).name(), ModelImporter.loadTensor(file));
+        }
+        return feeds;
+    }
+
+    /** Seeded random inputs for models with float inputs and static shapes apart from the batch. */
+    private static Map<String, Tensor> randomInputs(Model model) {
+        Random random = new Random(42);
+        Map<String, Tensor> feeds = new LinkedHashMap<>();
+        for (Value input : model.graph().inputs()) {
+            if (input.isInitializer()) {
+                continue;
+            }
+            ValueType.TensorType type = input.tensorType();
+            assertEquals(DataType.FLOAT, type.elementType(), "bundled models take float inputs");
+            long[] dims = type.shape().dims().stream().mapToLong(d -> d.isKnown() ? d.value() : 3).toArray();
+            long count = 1;
+            for (long d : dims) {
+                count *= d;
+            }
+            ByteBuffer bytes = ByteBuffer.allocate((int) count * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (long i = 0; i < count; i++) {
+                bytes.putFloat(random.nextFloat());
+            }
+            feeds.put(input.name(), Tensor.of(DataType.FLOAT, dims, bytes.flip()));
+        }
+        return feeds;
+    }
+}

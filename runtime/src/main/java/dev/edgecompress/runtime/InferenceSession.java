@@ -1,0 +1,202 @@
+package dev.edgecompress.runtime;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Tensor;
+import java.lang.reflect.Array;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An ONNX Runtime session over a model file or serialized model, fed and read with IR
+ * {@link Tensor}s.
+ *
+ * <p>Owns one native session: close it (try-with-resources). Closing twice is harmless; use after
+ * close throws {@link IllegalStateException}. {@link #run} may be called from several threads, as
+ * ONNX Runtime sessions allow.
+ */
+public final class InferenceSession implements AutoCloseable {
+
+    private final OrtSession session;
+    private volatile boolean closed;
+
+    private InferenceSession(OrtSession session) {
+        this.session = session;
+    }
+
+    public static InferenceSession open(Path model, SessionConfig config) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = options(config)) {
+            return new InferenceSession(env.createSession(model.toString(), options));
+        } catch (OrtException e) {
+            throw new InferenceException(model + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        }
+    }
+
+    public static InferenceSession open(byte[] model, SessionConfig config) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = options(config)) {
+            return new InferenceSession(env.createSession(model, options));
+        } catch (OrtException e) {
+            throw new InferenceException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        }
+    }
+
+    private static OrtSession.SessionOptions options(SessionConfig config) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setOptimizationLevel(switch (config.optimization()) {
+                case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+                case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+                case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+                case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            });
+            if (config.intraOpThreads() > 0) {
+                options.setIntraOpNumThreads(config.intraOpThreads());
+            }
+            return options;
+        } catch (OrtException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    public Set<String> inputNames() {
+        requireOpen();
+        return session.getInputNames();
+    }
+
+    public Set<String> outputNames() {
+        requireOpen();
+        return session.getOutputNames();
+    }
+
+    /** Whether every input and output of the model is a tensor (not a sequence, map or optional). */
+    public boolean hasOnlyTensorIo() {
+        requireOpen();
+        try {
+            for (Map<String, NodeInfo> infos : List.of(session.getInputInfo(), session.getOutputInfo())) {
+                for (NodeInfo info : infos.values()) {
+                    if (!(info.getInfo() instanceof TensorInfo)) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (OrtException e) {
+            throw new InferenceException("cannot read the model's inputs and outputs: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs the model; returns every output, by name, in the model's output order. */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        requireOpen();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> input : inputs.entrySet()) {
+                feeds.put(input.getKey(), toOrt(env, input.getKey(), input.getValue()));
+            }
+            try (OrtSession.Result result = session.run(feeds)) {
+                Map<String, Tensor> outputs = new LinkedHashMap<>();
+                for (Map.Entry<String, OnnxValue> output : result) {
+                    outputs.put(output.getKey(), fromOrt(output.getKey(), output.getValue()));
+                }
+                return outputs;
+            }
+        } catch (OrtException e) {
+            throw new InferenceException("ONNX Runtime failed to run the model: " + e.getMessage(), e);
+        } finally {
+            feeds.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private static OnnxTensor toOrt(OrtEnvironment env, String name, Tensor tensor) throws OrtException {
+        if (tensor.type() == DataType.STRING) {
+            String[] values = tensor.strings().stream().map(b -> new String(b, StandardCharsets.UTF_8))
+                    .toArray(String[]::new);
+            return OnnxTensor.createTensor(env, values, tensor.dims());
+        }
+        OnnxJavaType javaType = switch (tensor.type()) {
+            case FLOAT -> OnnxJavaType.FLOAT;
+            case DOUBLE -> OnnxJavaType.DOUBLE;
+            case INT8 -> OnnxJavaType.INT8;
+            case UINT8 -> OnnxJavaType.UINT8;
+            case INT16 -> OnnxJavaType.INT16;
+            case INT32 -> OnnxJavaType.INT32;
+            case INT64 -> OnnxJavaType.INT64;
+            case BOOL -> OnnxJavaType.BOOL;
+            case FLOAT16 -> OnnxJavaType.FLOAT16;
+            case BFLOAT16 -> OnnxJavaType.BFLOAT16;
+            default -> throw new InferenceException("input '" + name + "' is " + tensor.type()
+                    + ", which ONNX Runtime's Java API cannot feed");
+        };
+        ByteBuffer direct = ByteBuffer.allocateDirect((int) tensor.byteSize()).order(ByteOrder.nativeOrder());
+        direct.put(tensor.buffer()).flip();
+        return OnnxTensor.createTensor(env, direct, tensor.dims(), javaType);
+    }
+
+    private static Tensor fromOrt(String name, OnnxValue value) throws OrtException {
+        if (!(value instanceof OnnxTensor tensor)) {
+            throw new InferenceException("output '" + name + "' is a " + value.getType()
+                    + "; only tensor outputs are supported");
+        }
+        TensorInfo info = tensor.getInfo();
+        DataType type = DataType.valueOf(info.onnxType.name().substring("ONNX_TENSOR_ELEMENT_DATA_TYPE_".length()));
+        long[] shape = info.getShape();
+        if (type == DataType.STRING) {
+            List<byte[]> strings = new ArrayList<>();
+            flattenStrings(tensor.getValue(), strings);
+            return Tensor.ofStrings(shape, strings);
+        }
+        ByteBuffer bytes = tensor.getByteBuffer();
+        if (bytes == null) {
+            throw new InferenceException("output '" + name + "' is " + type
+                    + ", which ONNX Runtime's Java API cannot read");
+        }
+        return Tensor.of(type, shape, bytes.order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    private static void flattenStrings(Object array, List<byte[]> into) {
+        if (array instanceof String s) {
+            into.add(s.getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        for (int i = 0; i < Array.getLength(array); i++) {
+            flattenStrings(Array.get(array, i), into);
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the inference session is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new InferenceException("cannot close the session: " + e.getMessage(), e);
+        }
+    }
+}
