@@ -40,11 +40,12 @@ public final class ModelExporter {
     }
 
     /** Writes {@code model} to {@code path} with the default options. */
-    public static void write(Model model, Path path) throws IOException {
-        write(model, path, ExportOptions.defaults());
+    public static WrittenModel write(Model model, Path path) throws IOException {
+        return write(model, path, ExportOptions.defaults());
     }
 
-    public static void write(Model model, Path path, ExportOptions options) throws IOException {
+    /** Writes {@code model} to {@code path}; returns the files written and their sizes. */
+    public static WrittenModel write(Model model, Path path, ExportOptions options) throws IOException {
         Path target = path.toAbsolutePath();
         Path dir = target.getParent();
         if (!Files.isDirectory(dir)) {
@@ -84,6 +85,8 @@ public final class ModelExporter {
             }
             move(modelTemp, target);
             modelTemp = null;
+            return externalFile.isEmpty() ? new WrittenModel(target, size, null, 0)
+                    : new WrittenModel(target, size, dataTarget, Files.size(dataTarget));
         } finally {
             if (dataTemp != null) {
                 Files.deleteIfExists(dataTemp);

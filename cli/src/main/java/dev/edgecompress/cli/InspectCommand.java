@@ -1,0 +1,149 @@
+package dev.edgecompress.cli;
+
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.passes.analysis.CompressionTargets;
+import dev.edgecompress.passes.analysis.ModelSummary;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code edgecompress inspect MODEL [--json]}: what a model is made of and what can be compressed. */
+final class InspectCommand implements Command {
+
+    @Override
+    public String name() {
+        return "inspect";
+    }
+
+    @Override
+    public String synopsis() {
+        return "MODEL [--json]";
+    }
+
+    @Override
+    public String summary() {
+        return "show a model's structure, parameters and compression targets";
+    }
+
+    @Override
+    public Options options() {
+        return new Options().addOption(Option.builder().longOpt("json").desc("print JSON instead of a table").get());
+    }
+
+    @Override
+    public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
+        List<String> args = line.getArgList();
+        if (args.size() != 1) {
+            throw new UsageException("expects one MODEL, got " + args.size() + " arguments");
+        }
+        Path path = Path.of(args.get(0));
+        Model model = ModelImporter.load(path);
+        ModelSummary summary = ModelSummary.of(model);
+        ModelFiles files = ModelFiles.of(path, model);
+        if (line.hasOption("json")) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("file", path.toString());
+            json.put("bytes", files.modelBytes());
+            json.put("external_data_bytes", files.externalBytes());
+            json.put("summary", summary);
+            out.println(Json.write(json));
+        } else {
+            printTable(path, files, summary, out);
+        }
+        return ExitCode.OK;
+    }
+
+    private static void printTable(Path path, ModelFiles files, ModelSummary s, PrintStream out) {
+        row(out, "Model", path + "  (" + bytes(files.modelBytes())
+                + (files.externalBytes() > 0 ? " + " + bytes(files.externalBytes()) + " external data" : "") + ")");
+        row(out, "IR version", String.valueOf(s.irVersion()));
+        row(out, "Opsets", s.opsets().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", ")));
+        row(out, "Producer", (s.producerName() == null ? "?" : s.producerName())
+                + (s.producerVersion() == null ? "" : " " + s.producerVersion()));
+        if (s.domain() != null || s.modelVersion() != null) {
+            row(out, "Domain", s.domain() + (s.modelVersion() == null ? "" : ", model version " + s.modelVersion()));
+        }
+        s.metadata().forEach((k, v) -> row(out, "Metadata", k + " = " + v));
+        s.inputs().forEach(io -> row(out, "Input", io.name() + " : " + io.type()));
+        s.outputs().forEach(io -> row(out, "Output", io.name() + " : " + io.type()));
+        row(out, "Nodes", s.nodeCount() + (s.subgraphCount() > 0 ? " (" + s.subgraphCount() + " subgraphs)" : "")
+                + (s.functionCount() > 0 ? ", " + s.functionCount() + " local functions" : ""));
+        s.opCounts().forEach((op, count) -> out.printf("  %-24s %,d%n", op, count));
+        row(out, "Parameters", String.format("%,d in %s", s.parameters(), bytes(s.parameterBytes())));
+        s.parametersByType().forEach(t -> out.printf("  %-24s %,d in %s%n", t.type(), t.parameters(), bytes(t.bytes())));
+
+        out.println();
+        out.println("Largest initializers");
+        table(out, List.of("name", "type", "shape", "bytes"), s.largestInitializers().stream()
+                .map(i -> List.of(i.name(), i.type(), Arrays.toString(i.dims()), String.format("%,d", i.bytes())))
+                .toList());
+
+        CompressionTargets targets = s.targets();
+        out.println();
+        long prunable = targets.prunable().stream().mapToLong(CompressionTargets.PrunableWeight::parameters).sum();
+        out.printf("Pruning: %d weights, %,d parameters%n", targets.prunable().size(), prunable);
+        table(out, List.of("node", "op", "weight", "shape", "parameters"), targets.prunable().stream()
+                .map(p -> List.of(p.node(), p.opType(), p.initializer(), Arrays.toString(p.dims()),
+                        String.format("%,d", p.parameters()))).toList());
+        out.println();
+        Map<String, Long> byRole = targets.quantizable().stream().collect(Collectors.groupingBy(
+                q -> q.opType() + " (" + q.role() + ")", LinkedHashMap::new, Collectors.counting()));
+        out.printf("int8 quantization: %d nodes%n", targets.quantizable().size());
+        byRole.forEach((op, count) -> out.printf("  %-48s %d%n", op, count));
+        out.println();
+        out.printf("Low-rank factorization: %d weights%n", targets.factorizable().size());
+        table(out, List.of("node", "op", "weight", "matrix", "max useful rank"), targets.factorizable().stream()
+                .map(f -> List.of(f.node(), f.opType(), f.initializer(), f.rows() + " x " + f.cols(),
+                        String.valueOf(f.maxUsefulRank()))).toList());
+    }
+
+    private static void row(PrintStream out, String label, String value) {
+        out.printf("%-11s %s%n", label, value);
+    }
+
+    private static void table(PrintStream out, List<String> header, List<List<String>> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        int[] widths = new int[header.size()];
+        for (int c = 0; c < widths.length; c++) {
+            widths[c] = header.get(c).length();
+            for (List<String> row : rows) {
+                widths[c] = Math.max(widths[c], row.get(c).length());
+            }
+        }
+        printRow(out, header, widths);
+        rows.forEach(r -> printRow(out, r, widths));
+    }
+
+    private static void printRow(PrintStream out, List<String> cells, int[] widths) {
+        StringBuilder line = new StringBuilder(" ");
+        for (int c = 0; c < cells.size(); c++) {
+            line.append(' ').append(String.format("%-" + widths[c] + "s", cells.get(c))).append(' ');
+        }
+        out.println(line.toString().stripTrailing());
+    }
+
+    static String bytes(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return String.format("%.1f %s", value, units[unit]);
+    }
+}

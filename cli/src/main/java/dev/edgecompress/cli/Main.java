@@ -1,0 +1,113 @@
+package dev.edgecompress.cli;
+
+import dev.edgecompress.importer.ModelFormatException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.help.HelpFormatter;
+import org.apache.commons.cli.help.TextHelpAppendable;
+
+/**
+ * The {@code edgecompress} command line: {@code edgecompress COMMAND [options]}.
+ *
+ * <p>Errors are one line on stderr, {@code edgecompress: FILE: problem}, and an exit code:
+ * 2 for bad usage or input, 3 for internal errors (set {@code EDGECOMPRESS_DEBUG=1} for the stack
+ * trace).
+ */
+public final class Main {
+
+    static final String VERSION = Main.class.getPackage().getImplementationVersion() != null
+            ? Main.class.getPackage().getImplementationVersion() : "development";
+
+    private static final List<Command> COMMANDS = List.of(new InspectCommand(), new CompressCommand());
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err).code());
+    }
+
+    /** Runs one command line, writing to the given streams; returns the exit code. */
+    public static ExitCode run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            printUsage(err);
+            return ExitCode.BAD_INPUT;
+        }
+        String name = args[0];
+        if (name.equals("--help") || name.equals("-h") || name.equals("help")) {
+            printUsage(out);
+            return ExitCode.OK;
+        }
+        if (name.equals("--version")) {
+            out.println("edgecompress " + VERSION);
+            return ExitCode.OK;
+        }
+        Command command = COMMANDS.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+        if (command == null) {
+            err.println("edgecompress: unknown command '" + name + "'; commands: "
+                    + String.join(", ", COMMANDS.stream().map(Command::name).toList())
+                    + " (see edgecompress --help)");
+            return ExitCode.BAD_INPUT;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            Options options = command.options();
+            options.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
+            CommandLine line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options, rest);
+            if (line.hasOption("help")) {
+                printCommandHelp(command, out);
+                return ExitCode.OK;
+            }
+            return command.run(line, out, err);
+        } catch (ParseException | UsageException e) {
+            err.println("edgecompress " + name + ": " + e.getMessage() + " (see edgecompress " + name + " --help)");
+            return ExitCode.BAD_INPUT;
+        } catch (ModelFormatException e) {
+            err.println("edgecompress: " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        } catch (OutputException e) {
+            err.println("edgecompress: " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        } catch (Exception | OutOfMemoryError e) {
+            err.println("edgecompress: internal error: " + e);
+            if (System.getenv("EDGECOMPRESS_DEBUG") != null) {
+                e.printStackTrace(err);
+            } else {
+                err.println("edgecompress: set EDGECOMPRESS_DEBUG=1 for the stack trace");
+            }
+            return ExitCode.INTERNAL_ERROR;
+        }
+    }
+
+    private static void printUsage(PrintStream stream) {
+        stream.println("usage: edgecompress COMMAND [options]");
+        stream.println();
+        stream.println("Compresses ONNX models for edge devices and validates them on ONNX Runtime.");
+        stream.println();
+        stream.println("commands:");
+        for (Command command : COMMANDS) {
+            stream.printf("  %-10s %s%n", command.name(), command.summary());
+        }
+        stream.println();
+        stream.println("edgecompress COMMAND --help shows a command's options.");
+        stream.println("exit codes: 0 success, 1 a gate failed, 2 bad usage or input, 3 internal error");
+    }
+
+    private static void printCommandHelp(Command command, PrintStream stream) {
+        HelpFormatter formatter = HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(stream)).get();
+        try {
+            formatter.printHelp("edgecompress " + command.name() + " " + command.synopsis(), command.summary(),
+                    command.options(), "", false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
