@@ -58,14 +58,13 @@ public final class Main {
             return ExitCode.BAD_INPUT;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
+            printCommandHelp(command, out);
+            return ExitCode.OK;
+        }
         try {
-            Options options = command.options();
-            options.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
-            CommandLine line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options, rest);
-            if (line.hasOption("help")) {
-                printCommandHelp(command, out);
-                return ExitCode.OK;
-            }
+            CommandLine line = DefaultParser.builder().setAllowPartialMatching(false).get()
+                    .parse(command.options(), rest);
             return command.run(line, out, err);
         } catch (ParseException | UsageException e) {
             err.println("edgecompress " + name + ": " + e.getMessage() + " (see edgecompress " + name + " --help)");
@@ -102,10 +101,13 @@ public final class Main {
     }
 
     private static void printCommandHelp(Command command, PrintStream stream) {
-        HelpFormatter formatter = HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(stream)).get();
+        HelpFormatter formatter = HelpFormatter.builder().setShowSince(false)
+                .setHelpAppendable(new TextHelpAppendable(stream)).get();
         try {
+            Options options = command.options()
+                    .addOption(Option.builder("h").longOpt("help").desc("show this help").get());
             formatter.printHelp("edgecompress " + command.name() + " " + command.synopsis(), command.summary(),
-                    command.options(), "", false);
+                    options, "", false);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -266,13 +266,16 @@ public final class Graph {
             throw new IllegalArgumentException(node + " already belongs to a graph");
         }
         node.graph = this;
+        for (Graph subgraph : node.subgraphs()) {
+            subgraph.setOwner(node);
+            names().claimAll(subgraph);
+        }
         for (Value output : node.outputs()) {
             if (output != null) {
                 output.graph = this;
                 nameIfBlank(output);
             }
         }
-        node.subgraphs().forEach(g -> g.setOwner(node));
     }
 
     private Value adopt(List<Value> list, Value value) {

@@ -34,6 +34,11 @@ final class Names {
         }
     }
 
+    /** Claims every name defined in {@code graph}, a subgraph joining the tree. */
+    void claimAll(Graph graph) {
+        collect(graph, taken());
+    }
+
     private Set<String> taken() {
         if (used == null) {
             used = new HashSet<>();

@@ -146,6 +146,9 @@ public final class Node {
         attributes.put(attribute.name(), attribute);
         for (Graph subgraph : attribute.subgraphs()) {
             subgraph.setOwner(this);
+            if (graph != null) {
+                graph.names().claimAll(subgraph);
+            }
         }
     }
 
