@@ -65,11 +65,13 @@ public final class ModelExporter {
                     + " external data");
         }
 
+        // Created like any new file (the umask decides its mode), unlike createTempFile's 0600.
+        String unique = Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
         Path dataTemp = null;
-        Path modelTemp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path modelTemp = Files.createFile(dir.resolve("." + target.getFileName() + "." + unique + ".tmp"));
         try {
             if (!externalFile.isEmpty()) {
-                dataTemp = dir.resolve("." + dataName + "." + modelTemp.getFileName().toString().hashCode() + ".tmp");
+                dataTemp = dir.resolve("." + dataName + "." + unique + ".tmp");
                 externalFile.writeTo(dataTemp);
                 pinSourcesReadFrom(dataTarget, externalFile.sources(), model);
             }

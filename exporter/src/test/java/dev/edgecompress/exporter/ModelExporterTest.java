@@ -64,6 +64,16 @@ class ModelExporterTest {
     }
 
     @Test
+    void outputGetsTheModeOfAnyNewFile() throws Exception {
+        Path reference = Files.createFile(dir.resolve("reference"));
+        Path file = dir.resolve("linear.onnx");
+        ModelExporter.write(linearRelu(), file, new ExportOptions(ExportOptions.ExternalData.ALWAYS, 0));
+        assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(file));
+        assertEquals(Files.getPosixFilePermissions(reference),
+                Files.getPosixFilePermissions(dir.resolve("linear.onnx.data")));
+    }
+
+    @Test
     void outputIsDeterministic() throws Exception {
         Model model = ModelImporter.load(TestModels.model("lenet5_bn.onnx"));
         ModelExporter.write(model, dir.resolve("a.onnx"));
