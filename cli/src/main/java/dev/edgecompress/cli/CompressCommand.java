@@ -8,7 +8,6 @@ import dev.edgecompress.ir.Model;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -50,11 +49,7 @@ final class CompressCommand implements Command {
 
     @Override
     public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
-        List<String> args = line.getArgList();
-        if (args.size() != 1) {
-            throw new UsageException("expects one MODEL, got " + args.size() + " arguments");
-        }
-        Path input = Path.of(args.get(0));
+        Path input = Command.modelArgument(line);
         Path output = Path.of(line.getOptionValue("output"));
         ExportOptions options = exportOptions(line);
 

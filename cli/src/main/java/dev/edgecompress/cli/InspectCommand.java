@@ -40,11 +40,7 @@ final class InspectCommand implements Command {
 
     @Override
     public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
-        List<String> args = line.getArgList();
-        if (args.size() != 1) {
-            throw new UsageException("expects one MODEL, got " + args.size() + " arguments");
-        }
-        Path path = Path.of(args.get(0));
+        Path path = Command.modelArgument(line);
         Model model = ModelImporter.load(path);
         ModelSummary summary = ModelSummary.of(model);
         ModelFiles files = ModelFiles.of(path, model);

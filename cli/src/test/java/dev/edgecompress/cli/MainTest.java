@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.edgecompress.ir.testing.TestModels;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.edgecompress.importer.proto.ModelProto;
 import dev.edgecompress.importer.proto.NodeProto;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.edgecompress.ir.testing.TestModels;
 import com.google.protobuf.UnknownFieldSet;
 import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.importer.proto.ModelProto;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.importer.ModelFormatException;
 import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.importer.proto.ModelProto;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.edgecompress.ir.testing.TestModels;
 import com.google.protobuf.ByteString;
 import dev.edgecompress.importer.proto.GraphProto;
 import dev.edgecompress.importer.proto.ModelProto;
