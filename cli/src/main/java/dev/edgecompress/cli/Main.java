@@ -1,6 +1,9 @@
 package dev.edgecompress.cli;
 
 import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.runtime.InferenceException;
+import dev.edgecompress.runtime.ProviderUnavailableException;
+import dev.edgecompress.runtime.data.DataFormatException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -26,7 +29,8 @@ public final class Main {
     static final String VERSION = Main.class.getPackage().getImplementationVersion() != null
             ? Main.class.getPackage().getImplementationVersion() : "development";
 
-    private static final List<Command> COMMANDS = List.of(new InspectCommand(), new CompressCommand());
+    private static final List<Command> COMMANDS = List.of(new InspectCommand(), new CompressCommand(),
+            new ValidateCommand(), new BenchCommand());
 
     private Main() {
     }
@@ -69,11 +73,14 @@ public final class Main {
         } catch (ParseException | UsageException e) {
             err.println("edgecompress " + name + ": " + e.getMessage() + " (see edgecompress " + name + " --help)");
             return ExitCode.BAD_INPUT;
-        } catch (ModelFormatException e) {
+        } catch (ModelFormatException | DataFormatException | OutputException e) {
             err.println("edgecompress: " + e.getMessage());
             return ExitCode.BAD_INPUT;
-        } catch (OutputException e) {
-            err.println("edgecompress: " + e.getMessage());
+        } catch (ProviderUnavailableException e) {
+            err.println("edgecompress " + name + ": --ep " + e.provider().id() + ": " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        } catch (InferenceException e) {
+            err.println("edgecompress: ONNX Runtime: " + e.getMessage().replace('\n', ' '));
             return ExitCode.BAD_INPUT;
         } catch (Exception | OutOfMemoryError e) {
             err.println("edgecompress: internal error: " + e);

@@ -51,7 +51,7 @@ final class ExternalDataFile {
     }
 
     void writeTo(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             long position = 0;
             for (int i = 0; i < placed.size(); i++) {
                 long offset = offsets.get(i);

@@ -12,10 +12,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -48,12 +46,6 @@ public final class ModelExporter {
     public static WrittenModel write(Model model, Path path, ExportOptions options) throws IOException {
         Path target = path.toAbsolutePath();
         Path dir = target.getParent();
-        if (!Files.isDirectory(dir)) {
-            throw new IOException(dir + ": the output folder does not exist");
-        }
-        if (Files.isDirectory(target)) {
-            throw new IOException(target + ": is a directory");
-        }
         String dataName = target.getFileName() + ".data";
         Path dataTarget = dir.resolve(dataName);
 
@@ -65,13 +57,11 @@ public final class ModelExporter {
                     + " external data");
         }
 
-        // Created like any new file (the umask decides its mode), unlike createTempFile's 0600.
-        String unique = Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
+        Path modelTemp = AtomicFiles.temporarySibling(target);
         Path dataTemp = null;
-        Path modelTemp = Files.createFile(dir.resolve("." + target.getFileName() + "." + unique + ".tmp"));
         try {
             if (!externalFile.isEmpty()) {
-                dataTemp = dir.resolve("." + dataName + "." + unique + ".tmp");
+                dataTemp = AtomicFiles.temporarySibling(dataTarget);
                 externalFile.writeTo(dataTemp);
                 pinSourcesReadFrom(dataTarget, externalFile.sources(), model);
             }
@@ -82,10 +72,10 @@ public final class ModelExporter {
                 coded.flush();
             }
             if (dataTemp != null) {
-                move(dataTemp, dataTarget);
+                AtomicFiles.move(dataTemp, dataTarget);
                 dataTemp = null;
             }
-            move(modelTemp, target);
+            AtomicFiles.move(modelTemp, target);
             modelTemp = null;
             return externalFile.isEmpty() ? new WrittenModel(target, size, null, 0)
                     : new WrittenModel(target, size, dataTarget, Files.size(dataTarget));
@@ -165,14 +155,6 @@ public final class ModelExporter {
         }
         for (Node node : graph.nodes()) {
             node.subgraphs().forEach(g -> collectMapped(g, into));
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

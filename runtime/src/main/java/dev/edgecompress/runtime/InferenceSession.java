@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.edgecompress.ir.DataType;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An ONNX Runtime session over a model file or serialized model, fed and read with IR
@@ -32,16 +34,25 @@ import java.util.Set;
 public final class InferenceSession implements AutoCloseable {
 
     private final OrtSession session;
+    private final ExecutionProvider provider;
+    private final AtomicLong runNanos = new AtomicLong();
     private volatile boolean closed;
 
-    private InferenceSession(OrtSession session) {
+    private InferenceSession(OrtSession session, ExecutionProvider provider) {
         this.session = session;
+        this.provider = provider;
     }
 
+    /**
+     * Opens a session on {@code model}.
+     *
+     * @throws ProviderUnavailableException when the configured execution provider cannot run here
+     * @throws InferenceException when ONNX Runtime cannot load the model
+     */
     public static InferenceSession open(Path model, SessionConfig config) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = options(config)) {
-            return new InferenceSession(env.createSession(model.toString(), options));
+            return new InferenceSession(env.createSession(model.toString(), options), config.provider());
         } catch (OrtException e) {
             throw new InferenceException(model + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
         }
@@ -50,15 +61,26 @@ public final class InferenceSession implements AutoCloseable {
     public static InferenceSession open(byte[] model, SessionConfig config) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = options(config)) {
-            return new InferenceSession(env.createSession(model, options));
+            return new InferenceSession(env.createSession(model, options), config.provider());
         } catch (OrtException e) {
             throw new InferenceException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
         }
     }
 
+    /** Whether this ONNX Runtime build has {@code provider} compiled in (its libraries may still be missing). */
+    public static boolean isBuiltWith(ExecutionProvider provider) {
+        return switch (provider) {
+            case CPU -> true;
+            case CUDA -> OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+        };
+    }
+
     private static OrtSession.SessionOptions options(SessionConfig config) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
+            if (config.provider() == ExecutionProvider.CUDA) {
+                addCuda(options);
+            }
             options.setOptimizationLevel(switch (config.optimization()) {
                 case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
                 case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
@@ -73,6 +95,62 @@ public final class InferenceSession implements AutoCloseable {
             options.close();
             throw e;
         }
+    }
+
+    private static void addCuda(OrtSession.SessionOptions options) {
+        if (!isBuiltWith(ExecutionProvider.CUDA)) {
+            throw new ProviderUnavailableException(ExecutionProvider.CUDA, "the CUDA execution provider is not in"
+                    + " this ONNX Runtime build (the CPU one); build with 'mvn -Pgpu install' to use onnxruntime_gpu,"
+                    + " which needs an NVIDIA GPU with CUDA 12 and cuDNN 9", null);
+        }
+        try {
+            options.addCUDA(0);
+        } catch (OrtException e) {
+            throw new ProviderUnavailableException(ExecutionProvider.CUDA, "the CUDA execution provider cannot"
+                    + " start: " + e.getMessage().replace('\n', ' '), e);
+        }
+    }
+
+    /** The execution provider this session was opened with. */
+    public ExecutionProvider provider() {
+        return provider;
+    }
+
+    /** The model's inputs, in order. */
+    public List<TensorSpec> inputs() {
+        requireOpen();
+        try {
+            return specs(session.getInputInfo());
+        } catch (OrtException e) {
+            throw new InferenceException("cannot read the model's inputs: " + e.getMessage(), e);
+        }
+    }
+
+    /** The model's outputs, in order. */
+    public List<TensorSpec> outputs() {
+        requireOpen();
+        try {
+            return specs(session.getOutputInfo());
+        } catch (OrtException e) {
+            throw new InferenceException("cannot read the model's outputs: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
+        List<TensorSpec> specs = new ArrayList<>();
+        for (NodeInfo info : infos.values()) {
+            if (!(info.getInfo() instanceof TensorInfo tensor)) {
+                throw new InferenceException("'" + info.getName() + "' is a " + info.getInfo()
+                        + "; only tensor inputs and outputs are supported");
+            }
+            specs.add(new TensorSpec(info.getName(), dataType(tensor), tensor.getShape()));
+        }
+        return specs;
+    }
+
+    /** Nanoseconds spent inside ONNX Runtime's {@code run} so far, over all calls. */
+    public long runNanos() {
+        return runNanos.get();
     }
 
     public Set<String> inputNames() {
@@ -111,7 +189,9 @@ public final class InferenceSession implements AutoCloseable {
             for (Map.Entry<String, Tensor> input : inputs.entrySet()) {
                 feeds.put(input.getKey(), toOrt(env, input.getKey(), input.getValue()));
             }
+            long start = System.nanoTime();
             try (OrtSession.Result result = session.run(feeds)) {
+                runNanos.addAndGet(System.nanoTime() - start);
                 Map<String, Tensor> outputs = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> output : result) {
                     outputs.put(output.getKey(), fromOrt(output.getKey(), output.getValue()));
@@ -145,9 +225,12 @@ public final class InferenceSession implements AutoCloseable {
             default -> throw new InferenceException("input '" + name + "' is " + tensor.type()
                     + ", which ONNX Runtime's Java API cannot feed");
         };
-        ByteBuffer direct = ByteBuffer.allocateDirect((int) tensor.byteSize()).order(ByteOrder.nativeOrder());
-        direct.put(tensor.buffer()).flip();
-        return OnnxTensor.createTensor(env, direct, tensor.dims(), javaType);
+        ByteBuffer data = tensor.buffer();
+        if (!data.isDirect() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            data = ByteBuffer.allocateDirect((int) tensor.byteSize()).order(ByteOrder.nativeOrder()).put(data).flip();
+        }
+        // A direct buffer is handed to ONNX Runtime as it is, without a copy.
+        return OnnxTensor.createTensor(env, data, tensor.dims(), javaType);
     }
 
     private static Tensor fromOrt(String name, OnnxValue value) throws OrtException {
@@ -156,7 +239,7 @@ public final class InferenceSession implements AutoCloseable {
                     + "; only tensor outputs are supported");
         }
         TensorInfo info = tensor.getInfo();
-        DataType type = DataType.valueOf(info.onnxType.name().substring("ONNX_TENSOR_ELEMENT_DATA_TYPE_".length()));
+        DataType type = dataType(info);
         long[] shape = info.getShape();
         if (type == DataType.STRING) {
             List<byte[]> strings = new ArrayList<>();
@@ -169,6 +252,10 @@ public final class InferenceSession implements AutoCloseable {
                     + ", which ONNX Runtime's Java API cannot read");
         }
         return Tensor.of(type, shape, bytes.order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    private static DataType dataType(TensorInfo info) {
+        return DataType.valueOf(info.onnxType.name().substring("ONNX_TENSOR_ELEMENT_DATA_TYPE_".length()));
     }
 
     private static void flattenStrings(Object array, List<byte[]> into) {

@@ -1,12 +1,15 @@
 package dev.edgecompress.runtime;
 
+import java.util.Objects;
+
 /**
  * How an ONNX Runtime session runs.
  *
+ * @param provider the execution provider
  * @param intraOpThreads threads inside one operator; 0 lets ONNX Runtime choose
  * @param optimization graph optimization level
  */
-public record SessionConfig(int intraOpThreads, Optimization optimization) {
+public record SessionConfig(ExecutionProvider provider, int intraOpThreads, Optimization optimization) {
 
     /** ONNX Runtime graph optimization levels. */
     public enum Optimization {
@@ -14,21 +17,27 @@ public record SessionConfig(int intraOpThreads, Optimization optimization) {
     }
 
     public SessionConfig {
+        Objects.requireNonNull(provider, "provider");
+        Objects.requireNonNull(optimization, "optimization");
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intraOpThreads must not be negative");
         }
     }
 
-    /** All optimizations, ONNX Runtime's choice of threads. */
+    /** CPU, all optimizations, ONNX Runtime's choice of threads. */
     public static SessionConfig defaults() {
-        return new SessionConfig(0, Optimization.ALL);
+        return new SessionConfig(ExecutionProvider.CPU, 0, Optimization.ALL);
+    }
+
+    public SessionConfig withProvider(ExecutionProvider ep) {
+        return new SessionConfig(ep, intraOpThreads, optimization);
     }
 
     public SessionConfig withOptimization(Optimization level) {
-        return new SessionConfig(intraOpThreads, level);
+        return new SessionConfig(provider, intraOpThreads, level);
     }
 
     public SessionConfig withThreads(int threads) {
-        return new SessionConfig(threads, optimization);
+        return new SessionConfig(provider, threads, optimization);
     }
 }

@@ -1,0 +1,236 @@
+package dev.edgecompress.exporter.validation;
+
+import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.runtime.Evaluation;
+import dev.edgecompress.runtime.ExecutionProvider;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.Latency;
+import dev.edgecompress.runtime.Progress;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.SyntheticInputs;
+import dev.edgecompress.runtime.data.DataFormatException;
+import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.metrics.OutputComparison;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Validates a candidate model against its reference on ONNX Runtime: accuracy on data, how far the
+ * outputs moved, latency side by side on each execution provider and batch size, size on disk,
+ * and the gates a CI pipeline sets.
+ *
+ * <pre>{@code
+ * ValidationReport report = Validation.of(Path.of("model.onnx"), Path.of("model.int8.onnx"))
+ *         .data(Path.of("test.npz"))
+ *         .gates(List.of(new Gate(Gate.Kind.MAX_ACCURACY_DROP, 0.5), new Gate(Gate.Kind.MIN_SPEEDUP, 1.5)))
+ *         .run();
+ * if (!report.passed()) { ... report.failedGates() ... }
+ * }</pre>
+ *
+ * Accuracy is measured on the first execution provider; latency on each. Not thread-safe; each
+ * {@link #run()} opens and closes its own sessions.
+ */
+public final class Validation {
+
+    /** The version recorded in reports. */
+    public static final String TOOL = "edgecompress " + version();
+
+    private final Path reference;
+    private final Path candidate;
+    private Path dataPath;
+    private Dataset dataset;
+    private List<ExecutionProvider> providers = List.of(ExecutionProvider.CPU);
+    private List<Integer> latencyBatches = List.of(1, 64);
+    private int evaluationBatch = 64;
+    private Latency.Plan plan = Latency.Plan.defaults();
+    private boolean measureLatency = true;
+    private SessionConfig session = SessionConfig.defaults();
+    private List<Gate> gates = List.of();
+    private Progress progress = Progress.NONE;
+
+    private Validation(Path reference, Path candidate) {
+        this.reference = Objects.requireNonNull(reference, "reference");
+        this.candidate = Objects.requireNonNull(candidate, "candidate");
+    }
+
+    public static Validation of(Path reference, Path candidate) {
+        return new Validation(reference, candidate);
+    }
+
+    /** Evaluates on the dataset at {@code path} (.npz or ONNX test data folder). */
+    public Validation data(Path path) {
+        this.dataPath = path;
+        this.dataset = null;
+        return this;
+    }
+
+    public Validation data(Dataset data) {
+        this.dataset = data;
+        this.dataPath = data.source();
+        return this;
+    }
+
+    public Validation providers(List<ExecutionProvider> eps) {
+        if (eps.isEmpty()) {
+            throw new IllegalArgumentException("at least one execution provider");
+        }
+        this.providers = List.copyOf(eps);
+        return this;
+    }
+
+    /** Batch sizes latency is measured at (default 1 and 64). */
+    public Validation latencyBatches(List<Integer> sizes) {
+        if (sizes.isEmpty() || sizes.stream().anyMatch(b -> b < 1)) {
+            throw new IllegalArgumentException("latency batch sizes must be positive");
+        }
+        this.latencyBatches = List.copyOf(sizes);
+        return this;
+    }
+
+    /** Batch size for evaluating accuracy (default 64). */
+    public Validation evaluationBatch(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("evaluation batch size must be positive");
+        }
+        this.evaluationBatch = size;
+        return this;
+    }
+
+    public Validation latency(Latency.Plan latencyPlan) {
+        this.plan = Objects.requireNonNull(latencyPlan);
+        this.measureLatency = true;
+        return this;
+    }
+
+    /** Skips latency (and so cannot check speedup gates). */
+    public Validation withoutLatency() {
+        this.measureLatency = false;
+        return this;
+    }
+
+    /** Threads and graph optimization for the sessions; the provider is set per run. */
+    public Validation session(SessionConfig config) {
+        this.session = Objects.requireNonNull(config);
+        return this;
+    }
+
+    public Validation gates(List<Gate> checks) {
+        this.gates = List.copyOf(checks);
+        return this;
+    }
+
+    public Validation progress(Progress listener) {
+        this.progress = Objects.requireNonNull(listener);
+        return this;
+    }
+
+    /**
+     * Runs the validation.
+     *
+     * @throws ModelFormatException a model cannot be read
+     * @throws DataFormatException the data cannot be read or does not fit the models
+     * @throws IllegalArgumentException a gate needs data or latency that this validation does not have
+     */
+    public ValidationReport run() throws ModelFormatException, DataFormatException, IOException {
+        for (Gate gate : gates) {
+            if (gate.kind().needsData() && dataPath == null) {
+                throw new IllegalArgumentException("--" + gate.kind().option() + " needs data to evaluate on");
+            }
+            if (gate.kind() == Gate.Kind.MIN_SPEEDUP && !measureLatency) {
+                throw new IllegalArgumentException("--min-speedup needs latency measurements");
+            }
+        }
+        ModelStats referenceStats = ModelStats.of(reference, ModelImporter.load(reference));
+        ModelStats candidateStats = ModelStats.of(candidate, ModelImporter.load(candidate));
+        Dataset data = dataset != null || dataPath == null ? dataset : Dataset.load(dataPath);
+
+        OutputMetrics metrics = null;
+        List<LatencyRow> latency = new ArrayList<>();
+        for (ExecutionProvider ep : providers) {
+            SessionConfig config = session.withProvider(ep);
+            try (InferenceSession ref = InferenceSession.open(reference, config);
+                    InferenceSession cand = InferenceSession.open(candidate, config)) {
+                if (data != null && metrics == null) {
+                    Evaluation.Result result = Evaluation.run(ref, cand, data, evaluationBatch, progress);
+                    metrics = metrics(result, data.hasLabels());
+                    referenceStats = referenceStats.withAccuracy(data.hasLabels() ? result.referenceAccuracy() : 1.0);
+                    candidateStats = candidateStats.withAccuracy(data.hasLabels() ? result.candidateAccuracy()
+                            : result.comparison().agreement());
+                }
+                if (measureLatency) {
+                    for (int batch : latencyBatches) {
+                        latency.add(time(ep, batch, ref, cand, data));
+                    }
+                }
+            }
+        }
+        List<GateResult> results = new ArrayList<>();
+        for (Gate gate : gates) {
+            results.addAll(check(gate, referenceStats, candidateStats, metrics, latency));
+        }
+        boolean passed = results.stream().allMatch(GateResult::passed);
+        return new ValidationReport(TOOL, referenceStats, candidateStats, dataPath == null ? null : dataPath.toString(),
+                metrics, latency, List.of(), results, passed);
+    }
+
+    private static OutputMetrics metrics(Evaluation.Result result, boolean labels) {
+        OutputComparison c = result.comparison();
+        double sqnr = c.sqnrDb();
+        return new OutputMetrics(result.samples(), labels, c.agreement(), c.maxAbsError(), c.meanAbsError(),
+                Double.isInfinite(sqnr) ? null : sqnr, result.totalNanos() / 1e9, result.runtimeShare());
+    }
+
+    private LatencyRow time(ExecutionProvider ep, int batch, InferenceSession ref, InferenceSession cand, Dataset data)
+            throws DataFormatException {
+        Map<String, Tensor> refFeeds = data != null ? data.bind(ref.inputs()).firstBatch(batch)
+                : SyntheticInputs.of(ref.inputs(), batch, 7);
+        Map<String, Tensor> candFeeds = data != null ? data.bind(cand.inputs()).firstBatch(batch)
+                : SyntheticInputs.of(cand.inputs(), batch, 7);
+        int actualBatch = (int) refFeeds.values().iterator().next().dim(0);
+        List<Latency.Stats> stats = Latency.measure(List.of(ref, cand), List.of(refFeeds, candFeeds), plan, progress);
+        Latency.Stats r = stats.get(0);
+        Latency.Stats c = stats.get(1);
+        return new LatencyRow(ep.id(), actualBatch, r.runs(), r.medianMs(), r.p90Ms(), c.medianMs(), c.p90Ms(),
+                r.medianMs() / c.medianMs());
+    }
+
+    private static List<GateResult> check(Gate gate, ModelStats reference, ModelStats candidate,
+            OutputMetrics metrics, List<LatencyRow> latency) {
+        String name = gate.kind().reportName();
+        double limit = gate.limit();
+        return switch (gate.kind()) {
+            case MAX_ACCURACY_DROP -> {
+                double drop = (reference.accuracy() - candidate.accuracy()) * 100;
+                yield List.of(new GateResult(name, limit, drop, drop <= limit + 1e-9, String.format(
+                        "accuracy %.2f%% -> %.2f%%: a drop of %.2f points, at most %.2f allowed",
+                        reference.accuracy() * 100, candidate.accuracy() * 100, drop, limit)));
+            }
+            case MIN_AGREEMENT -> List.of(new GateResult(name, limit, metrics.agreement(),
+                    metrics.agreement() >= limit, String.format("top-1 agreement %.4f, at least %.4f required",
+                    metrics.agreement(), limit)));
+            case MAX_SIZE -> List.of(new GateResult(name, limit, candidate.bytes(), candidate.bytes() <= limit,
+                    String.format("candidate is %,d bytes, at most %,.0f allowed", candidate.bytes(), limit)));
+            case MAX_SIZE_RATIO -> {
+                double ratio = (double) candidate.bytes() / reference.bytes();
+                yield List.of(new GateResult(name, limit, ratio, ratio <= limit, String.format(
+                        "candidate is %.3f of the reference's size, at most %.3f allowed", ratio, limit)));
+            }
+            case MIN_SPEEDUP -> latency.stream().map(row -> new GateResult(
+                    name + "[" + row.ep() + ",batch=" + row.batch() + "]", limit, row.speedup(),
+                    row.speedup() >= limit, String.format("%s batch %d: %.3f ms -> %.3f ms, %.2fx, at least %.2fx"
+                            + " required", row.ep(), row.batch(), row.referenceMsP50(), row.candidateMsP50(),
+                            row.speedup(), limit))).toList();
+        };
+    }
+
+    private static String version() {
+        String version = Validation.class.getPackage().getImplementationVersion();
+        return version != null ? version : "development";
+    }
+}

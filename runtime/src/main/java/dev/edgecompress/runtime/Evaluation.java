@@ -1,0 +1,108 @@
+package dev.edgecompress.runtime;
+
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.runtime.data.Batches;
+import dev.edgecompress.runtime.data.DataFormatException;
+import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.metrics.Accuracy;
+import dev.edgecompress.runtime.metrics.OutputComparison;
+import dev.edgecompress.runtime.metrics.Rows;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a reference model, and optionally a candidate, over a dataset batch by batch, and measures
+ * top-1 accuracy against the labels (when the dataset has them) and how the candidate's outputs
+ * differ from the reference's. Memory stays bounded: nothing is kept per sample.
+ */
+public final class Evaluation {
+
+    /**
+     * What an evaluation measured.
+     *
+     * @param referenceAccuracy top-1 accuracy of the reference, NaN without labels
+     * @param candidateAccuracy top-1 accuracy of the candidate, NaN without labels or candidate
+     * @param comparison candidate against reference, null without a candidate
+     * @param totalNanos wall time of the evaluation (batching, feeding, running, metrics)
+     * @param runtimeNanos time spent inside ONNX Runtime's run, both models together
+     */
+    public record Result(long samples, double referenceAccuracy, double candidateAccuracy,
+            OutputComparison comparison, long totalNanos, long runtimeNanos) {
+
+        /** Share of the time spent inside ONNX Runtime. */
+        public double runtimeShare() {
+            return totalNanos == 0 ? Double.NaN : (double) runtimeNanos / totalNanos;
+        }
+    }
+
+    private Evaluation() {
+    }
+
+    /** Evaluates {@code reference} and, when not null, {@code candidate} on {@code data}. */
+    public static Result run(InferenceSession reference, InferenceSession candidate, Dataset data, int batchSize,
+            Progress progress) throws DataFormatException {
+        Batches batches = data.bind(reference.inputs());
+        if (candidate != null) {
+            data.bind(candidate.inputs());
+            requireSameOutputs(reference, candidate);
+        }
+        long[] labels = data.hasLabels() ? data.labels() : null;
+        Accuracy referenceAccuracy = new Accuracy();
+        Accuracy candidateAccuracy = new Accuracy();
+        OutputComparison comparison = candidate == null ? null : new OutputComparison();
+        long runtimeBefore = reference.runNanos() + (candidate == null ? 0 : candidate.runNanos());
+        long start = System.nanoTime();
+        boolean labelsChecked = false;
+        for (Batches.Batch batch : batches.of(batchSize)) {
+            List<Rows> expected = rows(reference.run(batch.feeds()), batch.samples());
+            Rows primary = expected.get(0);
+            if (labels != null && !labelsChecked) {
+                data.checkLabels(primary.width());
+                labelsChecked = true;
+            }
+            if (labels != null) {
+                referenceAccuracy.add(primary, labels, batch.start());
+            }
+            if (candidate != null) {
+                List<Rows> actual = rows(candidate.run(batch.feeds()), batch.samples());
+                if (labels != null) {
+                    candidateAccuracy.add(actual.get(0), labels, batch.start());
+                }
+                for (int i = 0; i < expected.size(); i++) {
+                    if (expected.get(i) != null && actual.get(i) != null) {
+                        comparison.add(expected.get(i), actual.get(i), i == 0);
+                    }
+                }
+            }
+            progress.update("evaluating", batch.start() + batch.samples(), data.size());
+        }
+        long total = System.nanoTime() - start;
+        long runtime = reference.runNanos() + (candidate == null ? 0 : candidate.runNanos()) - runtimeBefore;
+        return new Result(data.size(), referenceAccuracy.value(), candidate == null ? Double.NaN
+                : candidateAccuracy.value(), comparison, total, runtime);
+    }
+
+    /** The real rows of each output, null for outputs that are not numeric. */
+    private static List<Rows> rows(Map<String, Tensor> outputs, int samples) {
+        List<Rows> rows = new ArrayList<>();
+        for (Tensor output : outputs.values()) {
+            rows.add(Rows.comparable(output.type()) ? Rows.of(output, samples) : null);
+        }
+        return rows;
+    }
+
+    private static void requireSameOutputs(InferenceSession reference, InferenceSession candidate) {
+        List<TensorSpec> a = reference.outputs();
+        List<TensorSpec> b = candidate.outputs();
+        if (a.size() != b.size()) {
+            throw new InferenceException("the candidate has " + b.size() + " outputs, the reference " + a.size());
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i).type() != b.get(i).type()) {
+                throw new InferenceException("output " + i + " is " + b.get(i) + " in the candidate but "
+                        + a.get(i) + " in the reference");
+            }
+        }
+    }
+}

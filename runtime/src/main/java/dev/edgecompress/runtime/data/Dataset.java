@@ -1,0 +1,251 @@
+package dev.edgecompress.runtime.data;
+
+import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.runtime.TensorSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Samples to run a model on: arrays whose first axis is the sample axis, plus optional integer
+ * class labels. Loaded from an {@code .npz} archive (one array per model input, named as the input;
+ * a model with one input may use any name; {@code labels} holds the labels) or from ONNX test data
+ * folders ({@code test_data_set_N/input_K.pb}, concatenated along the first axis).
+ */
+public final class Dataset {
+
+    /** The array name that holds labels in an .npz archive. */
+    public static final String LABELS = "labels";
+
+    private final Path source;
+    private final Map<String, Tensor> arrays;
+    private final long[] labels;
+    private final long samples;
+
+    private Dataset(Path source, Map<String, Tensor> arrays, long[] labels) throws DataFormatException {
+        this.source = source;
+        this.arrays = arrays;
+        this.labels = labels;
+        if (arrays.isEmpty()) {
+            throw new DataFormatException(source, "holds no input arrays (only labels?)");
+        }
+        long count = -1;
+        for (Map.Entry<String, Tensor> array : arrays.entrySet()) {
+            Tensor tensor = array.getValue();
+            if (tensor.rank() == 0) {
+                throw new DataFormatException(source, "array '" + array.getKey() + "' is a scalar; the first axis"
+                        + " must be the sample axis");
+            }
+            if (count >= 0 && tensor.dim(0) != count) {
+                throw new DataFormatException(source, "array '" + array.getKey() + "' has " + tensor.dim(0)
+                        + " samples, other arrays have " + count);
+            }
+            count = tensor.dim(0);
+        }
+        if (labels != null && labels.length != count) {
+            throw new DataFormatException(source, "has " + labels.length + " labels for " + count + " samples");
+        }
+        this.samples = count;
+    }
+
+    /** Loads an .npz archive or an ONNX test data folder. */
+    public static Dataset load(Path path) throws DataFormatException {
+        if (Files.isDirectory(path)) {
+            return loadTestData(path);
+        }
+        Map<String, Tensor> arrays = Npz.read(path);
+        Tensor labelArray = arrays.remove(LABELS);
+        return new Dataset(path, arrays, labelArray == null ? null : labels(path, labelArray));
+    }
+
+    /** A dataset over arrays already in memory. */
+    public static Dataset of(Path source, Map<String, Tensor> arrays, long[] labels) throws DataFormatException {
+        return new Dataset(source, new LinkedHashMap<>(arrays), labels == null ? null : labels.clone());
+    }
+
+    private static long[] labels(Path path, Tensor array) throws DataFormatException {
+        if (array.rank() != 1) {
+            throw new DataFormatException(path, "labels must be one class id per sample (1-D), not shape "
+                    + Arrays.toString(array.dims()));
+        }
+        ByteBuffer data = array.buffer();
+        long[] labels = new long[(int) array.elementCount()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = switch (array.type()) {
+                case INT64 -> data.getLong(i * 8);
+                case INT32 -> data.getInt(i * 4);
+                case INT16 -> data.getShort(i * 2);
+                case INT8 -> data.get(i);
+                case UINT8 -> Byte.toUnsignedInt(data.get(i));
+                default -> throw new DataFormatException(path, "labels must be integers, not " + array.type());
+            };
+        }
+        return labels;
+    }
+
+    private static Dataset loadTestData(Path dir) throws DataFormatException {
+        List<Path> sets;
+        try (Stream<Path> children = Files.list(dir)) {
+            sets = children.filter(p -> p.getFileName().toString().startsWith("test_data_set_") && Files.isDirectory(p))
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new DataFormatException(dir, "cannot list: " + e, e);
+        }
+        if (sets.isEmpty()) {
+            if (!Files.exists(dir.resolve("input_0.pb"))) {
+                throw new DataFormatException(dir, "is neither an .npz file nor a folder of test_data_set_* or"
+                        + " input_N.pb files");
+            }
+            sets = List.of(dir);
+        }
+        Map<String, List<Tensor>> parts = new LinkedHashMap<>();
+        for (Path set : sets) {
+            for (int k = 0; Files.exists(set.resolve("input_" + k + ".pb")); k++) {
+                Path file = set.resolve("input_" + k + ".pb");
+                Tensor tensor;
+                try {
+                    tensor = ModelImporter.loadTensor(file);
+                } catch (ModelFormatException e) {
+                    throw new DataFormatException(file, String.join("; ", e.problems()), e);
+                }
+                String name = tensor.name() != null && !tensor.name().isEmpty() ? tensor.name() : "input_" + k;
+                parts.computeIfAbsent(name, n -> new ArrayList<>()).add(tensor);
+            }
+        }
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Tensor>> part : parts.entrySet()) {
+            arrays.put(part.getKey(), concat(dir, part.getKey(), part.getValue()));
+        }
+        return new Dataset(dir, arrays, null);
+    }
+
+    /** Joins tensors along the first axis into one direct buffer. */
+    private static Tensor concat(Path dir, String name, List<Tensor> tensors) throws DataFormatException {
+        Tensor first = tensors.get(0);
+        long samples = 0;
+        for (Tensor t : tensors) {
+            long[] rest = Arrays.copyOfRange(t.dims(), 1, t.rank());
+            if (t.type() != first.type() || t.rank() == 0
+                    || !Arrays.equals(rest, Arrays.copyOfRange(first.dims(), 1, first.rank()))) {
+                throw new DataFormatException(dir, "the test data sets give input '" + name
+                        + "' different types or shapes; they cannot be batched together");
+            }
+            samples += t.dim(0);
+        }
+        long[] dims = first.dims();
+        dims[0] = samples;
+        ByteBuffer data = ByteBuffer.allocateDirect((int) tensors.stream().mapToLong(Tensor::byteSize).sum())
+                .order(ByteOrder.LITTLE_ENDIAN);
+        tensors.forEach(t -> data.put(t.buffer()));
+        return Tensor.of(first.type(), dims, data.flip());
+    }
+
+    public Path source() {
+        return source;
+    }
+
+    /** Number of samples. */
+    public long size() {
+        return samples;
+    }
+
+    /** Input arrays by name (labels excluded). */
+    public Map<String, Tensor> arrays() {
+        return java.util.Collections.unmodifiableMap(arrays);
+    }
+
+    public boolean hasLabels() {
+        return labels != null;
+    }
+
+    /** The class labels; fails when the dataset has none. */
+    public long[] labels() {
+        if (labels == null) {
+            throw new IllegalStateException(source + " has no labels");
+        }
+        return labels.clone();
+    }
+
+    /** The first {@code n} samples (all of them when there are fewer). */
+    public Dataset head(long n) throws DataFormatException {
+        long count = Math.min(n, samples);
+        Map<String, Tensor> cut = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> array : arrays.entrySet()) {
+            cut.put(array.getKey(), Batches.slice(array.getValue(), 0, count));
+        }
+        return new Dataset(source, cut, labels == null ? null : Arrays.copyOf(labels, (int) count));
+    }
+
+    /**
+     * Matches the arrays to a model's inputs: by name, or the single array to the single input, or
+     * by position for test data. Element types must be equal and fixed dimensions (apart from the
+     * sample axis) must match.
+     */
+    public Batches bind(List<TensorSpec> inputs) throws DataFormatException {
+        Map<String, Tensor> bound = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>(arrays.keySet());
+        for (int i = 0; i < inputs.size(); i++) {
+            TensorSpec input = inputs.get(i);
+            Tensor array = arrays.get(input.name());
+            if (array == null && inputs.size() == 1 && arrays.size() == 1) {
+                array = arrays.values().iterator().next();
+            }
+            if (array == null && arrays.containsKey("input_" + i)) {
+                array = arrays.get("input_" + i);
+            }
+            if (array == null) {
+                throw new DataFormatException(source, "no array for model input '" + input.name() + "' (arrays: "
+                        + String.join(", ", names) + ")");
+            }
+            check(input, array);
+            bound.put(input.name(), array);
+        }
+        return new Batches(bound, inputs, samples);
+    }
+
+    private void check(TensorSpec input, Tensor array) throws DataFormatException {
+        if (array.type() != input.type()) {
+            throw new DataFormatException(source, "array for model input '" + input.name() + "' is "
+                    + name(array.type()) + ", the model takes " + name(input.type()));
+        }
+        long[] expected = input.shape();
+        long[] actual = array.dims();
+        boolean matches = expected.length == actual.length;
+        for (int axis = 1; matches && axis < expected.length; axis++) {
+            matches = expected[axis] < 0 || expected[axis] == actual[axis];
+        }
+        if (!matches) {
+            throw new DataFormatException(source, "array for model input '" + input.name() + "' has shape "
+                    + Arrays.toString(actual) + ", the model takes " + Arrays.toString(expected).replace("-1", "?")
+                    + " (first axis: samples)");
+        }
+    }
+
+    /** Checks that every label is a class id below {@code classes}. */
+    public void checkLabels(long classes) throws DataFormatException {
+        if (labels == null) {
+            return;
+        }
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new DataFormatException(source, "label " + labels[i] + " of sample " + i
+                        + " is out of range: the model has " + classes + " classes (0.." + (classes - 1) + ")");
+            }
+        }
+    }
+
+    private static String name(DataType type) {
+        return type == DataType.FLOAT ? "float32" : type.name().toLowerCase();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.edgecompress.runtime.metrics;
+
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * One model output for a batch, read once as doubles, row by row (row i is sample i), with each
+ * row's top-1 index. Metrics work on this, so each value is decoded once.
+ */
+public final class Rows {
+
+    private final double[] values;
+    private final int rows;
+    private final int width;
+    private int[] top;
+
+    private Rows(double[] values, int rows, int width) {
+        this.values = values;
+        this.rows = rows;
+        this.width = width;
+    }
+
+    /** Whether outputs of this type can be compared numerically. */
+    public static boolean comparable(DataType type) {
+        return type == DataType.FLOAT || type == DataType.DOUBLE || type == DataType.INT64 || type == DataType.INT32;
+    }
+
+    /** The first {@code rows} rows of {@code tensor} [N, ...]. */
+    public static Rows of(Tensor tensor, int rows) {
+        if (!comparable(tensor.type())) {
+            throw new IllegalArgumentException("cannot compare outputs of type " + tensor.type());
+        }
+        int width = tensor.rank() == 0 ? 1 : (int) (tensor.elementCount() / Math.max(1, tensor.dim(0)));
+        int count = Math.multiplyExact(rows, width);
+        double[] values = new double[count];
+        ByteBuffer data = tensor.buffer();
+        switch (tensor.type()) {
+            case FLOAT -> {
+                FloatBuffer floats = data.asFloatBuffer();
+                float[] chunk = new float[count];
+                floats.get(chunk);
+                for (int i = 0; i < count; i++) {
+                    values[i] = chunk[i];
+                }
+            }
+            case DOUBLE -> data.asDoubleBuffer().get(values);
+            case INT64 -> {
+                for (int i = 0; i < count; i++) {
+                    values[i] = data.getLong(i * 8);
+                }
+            }
+            default -> {
+                for (int i = 0; i < count; i++) {
+                    values[i] = data.getInt(i * 4);
+                }
+            }
+        }
+        return new Rows(values, rows, width);
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    double[] values() {
+        return values;
+    }
+
+    /** Index of the largest value of each row: the top-1 class of class scores. */
+    public int[] top() {
+        if (top == null) {
+            top = new int[rows];
+            for (int r = 0, base = 0; r < rows; r++, base += width) {
+                int best = 0;
+                double max = values[base];
+                for (int c = 1; c < width; c++) {
+                    if (values[base + c] > max) {
+                        max = values[base + c];
+                        best = c;
+                    }
+                }
+                top[r] = best;
+            }
+        }
+        return top;
+    }
+}
