@@ -49,7 +49,9 @@ final class SharedOptions {
         options.addOption(Option.builder().longOpt("batch").hasArg().argName("LIST")
                 .desc("batch sizes to time, comma-separated (default 1,64)").get());
         options.addOption(Option.builder().longOpt("runs").hasArg().argName("N")
-                .desc("timed runs per model and batch size (default 100)").get());
+                .desc("at least N timed runs per model and batch size (default 100)").get());
+        options.addOption(Option.builder().longOpt("time").hasArg().argName("SECONDS")
+                .desc("keep timing at least SECONDS per batch size (default 1)").get());
         options.addOption(Option.builder().longOpt("warmup").hasArg().argName("N")
                 .desc("untimed runs first (default 10)").get());
         return options;
@@ -80,7 +82,19 @@ final class SharedOptions {
         int runs = line.hasOption("runs") ? positive("--runs", line.getOptionValue("runs")) : defaults.runs();
         int warmup = line.hasOption("warmup") ? nonNegative("--warmup", line.getOptionValue("warmup"))
                 : defaults.warmup();
-        return new Latency.Plan(warmup, runs, defaults.maxSeconds());
+        double seconds = defaults.minSeconds();
+        if (line.hasOption("time")) {
+            try {
+                seconds = Double.parseDouble(line.getOptionValue("time"));
+            } catch (NumberFormatException e) {
+                seconds = -1;
+            }
+            if (!(seconds >= 0 && seconds <= defaults.maxSeconds())) {
+                throw new UsageException("--time needs seconds between 0 and " + defaults.maxSeconds() + ", not '"
+                        + line.getOptionValue("time") + "'");
+            }
+        }
+        return new Latency.Plan(warmup, runs, seconds, defaults.maxSeconds());
     }
 
     static int positive(String option, String text) throws UsageException {

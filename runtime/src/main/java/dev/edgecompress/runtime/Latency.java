@@ -9,25 +9,35 @@ import java.util.Map;
 /**
  * Latency of models measured side by side: after a warm-up, the models run in turn, run after run,
  * with the order rotating each round, so that whatever else the machine is doing falls on all of
- * them alike. A run's time is the time inside ONNX Runtime's {@code run}.
+ * them alike. A run's time is the time inside ONNX Runtime's {@code run}. Measuring for a fixed
+ * time rather than a fixed number of runs keeps the median of a 40-microsecond model as stable as
+ * that of a 40-millisecond one.
  */
 public final class Latency {
 
+    /** The most timed rounds one measurement keeps (bounds memory for very fast models). */
+    static final int MAX_ROUNDS = 1 << 20;
+
     /**
-     * @param warmup untimed runs of each model first
-     * @param runs timed runs of each model
-     * @param maxSeconds stop after this long (with at least 5 timed runs), so a slow model cannot
-     *     make a measurement run away
+     * How long to measure. Timing goes on until both {@code runs} timed rounds and
+     * {@code minSeconds} have passed, so fast models get many samples and a stable median, and
+     * stops at {@code maxSeconds} (after at least 5 rounds) so slow ones cannot run away.
+     *
+     * @param warmup untimed rounds first (and at least a quarter of {@code minSeconds})
+     * @param runs the fewest timed rounds
+     * @param minSeconds the least time to keep timing
+     * @param maxSeconds the most time to keep timing
      */
-    public record Plan(int warmup, int runs, double maxSeconds) {
+    public record Plan(int warmup, int runs, double minSeconds, double maxSeconds) {
         public Plan {
-            if (warmup < 0 || runs < 1 || maxSeconds <= 0) {
-                throw new IllegalArgumentException("warm-up >= 0, runs >= 1 and a positive time budget needed");
+            if (warmup < 0 || runs < 1 || minSeconds < 0 || maxSeconds <= 0 || minSeconds > maxSeconds) {
+                throw new IllegalArgumentException("warm-up >= 0, runs >= 1 and 0 <= minSeconds <= maxSeconds needed");
             }
         }
 
+        /** 10 warm-up rounds, then at least 100 timed rounds and 1 second, at most 20 seconds. */
         public static Plan defaults() {
-            return new Plan(10, 100, 20);
+            return new Plan(10, 100, 1.0, 20);
         }
     }
 
@@ -57,15 +67,29 @@ public final class Latency {
     public static List<Stats> measure(List<InferenceSession> sessions, List<Map<String, Tensor>> feeds, Plan plan,
             Progress progress) {
         int n = sessions.size();
-        for (int i = 0; i < plan.warmup(); i++) {
+        long warmupEnd = System.nanoTime() + (long) (plan.minSeconds() / 4 * 1e9);
+        for (int i = 0; i < plan.warmup() || System.nanoTime() < warmupEnd; i++) {
             for (int s = 0; s < n; s++) {
                 sessions.get(s).run(feeds.get(s));
             }
         }
-        long[][] times = new long[n][plan.runs()];
-        long deadline = System.nanoTime() + (long) (plan.maxSeconds() * 1e9);
+        long[][] times = new long[n][Math.max(plan.runs(), 1024)];
+        long start = System.nanoTime();
+        long minEnd = start + (long) (plan.minSeconds() * 1e9);
+        long maxEnd = start + (long) (plan.maxSeconds() * 1e9);
         int done = 0;
-        while (done < plan.runs() && (done < 5 || System.nanoTime() < deadline)) {
+        while (true) {
+            long now = System.nanoTime();
+            boolean enough = done >= plan.runs() && now >= minEnd;
+            boolean outOfTime = done >= 5 && now >= maxEnd;
+            if (enough || outOfTime || done == MAX_ROUNDS) {
+                break;
+            }
+            if (done == times[0].length) {
+                for (int s = 0; s < n; s++) {
+                    times[s] = Arrays.copyOf(times[s], done * 2);
+                }
+            }
             for (int k = 0; k < n; k++) {
                 int s = (k + done) % n;
                 InferenceSession session = sessions.get(s);
@@ -74,7 +98,7 @@ public final class Latency {
                 times[s][done] = session.runNanos() - before;
             }
             done++;
-            progress.update("timing", done, plan.runs());
+            progress.update("timing", Math.min(done, plan.runs()), plan.runs());
         }
         List<Stats> stats = new ArrayList<>();
         for (long[] t : times) {
