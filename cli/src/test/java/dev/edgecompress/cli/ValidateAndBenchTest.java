@@ -9,9 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.runtime.ExecutionProvider;
 import dev.edgecompress.runtime.InferenceSession;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -27,12 +24,10 @@ class ValidateAndBenchTest {
     @TempDir
     Path dir;
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final CliRun cli = new CliRun();
 
     private ExitCode run(String... args) {
-        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return cli.run(args);
     }
 
     /** The command, then quick latency settings, then {@code rest}. */
@@ -45,7 +40,7 @@ class ValidateAndBenchTest {
     }
 
     private String stderr() {
-        return err.toString(StandardCharsets.UTF_8);
+        return cli.stderr();
     }
 
     @Test
@@ -59,7 +54,7 @@ class ValidateAndBenchTest {
                 "--markdown", md.toString(), "--junit", xml.toString()));
 
         assertEquals(ExitCode.OK, code, stderr());
-        String text = out.toString(StandardCharsets.UTF_8);
+        String text = cli.stdout();
         assertTrue(text.contains("top-1 accuracy 89.20%"), text);
         assertTrue(text.contains("result     passed"), text);
         JsonNode report = Json.mapper().readTree(Files.readString(json));
@@ -77,7 +72,7 @@ class ValidateAndBenchTest {
                 "--max-size", "100KB", "--report", json.toString()));
 
         assertEquals(ExitCode.GATE_FAILED, code, stderr());
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("gate       FAIL max_size"));
+        assertTrue(cli.stdout().contains("gate       FAIL max_size"));
         JsonNode gate = Json.mapper().readTree(Files.readString(json)).get("gates").get(0);
         assertFalse(gate.get("passed").asBoolean());
         assertEquals(100_000, gate.get("limit").asDouble());
@@ -126,7 +121,7 @@ class ValidateAndBenchTest {
     @Test
     void benchPrintsLatencyPerBatchSize() throws Exception {
         assertEquals(ExitCode.OK, run(quick("bench", LENET, "--json")), stderr());
-        JsonNode rows = Json.mapper().readTree(out.toString(StandardCharsets.UTF_8)).get("latency");
+        JsonNode rows = Json.mapper().readTree(cli.stdout()).get("latency");
         assertEquals(2, rows.size());
         assertEquals(8, rows.get(1).get("batch").asInt());
         assertTrue(rows.get(1).get("ms_p50").asDouble() > 0);
