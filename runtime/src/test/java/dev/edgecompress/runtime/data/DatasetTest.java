@@ -64,8 +64,10 @@ class DatasetTest {
 
     @Test
     void aMissingInputNamesTheArraysThereAre() throws Exception {
-        Dataset data = Dataset.of(dir.resolve("d.npz"), Map.of("a", Tensor.ofFloats(new long[] {2, 1}, 1, 2),
-                "b", Tensor.ofFloats(new long[] {2, 1}, 1, 2)), null);
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        arrays.put("a", Tensor.ofFloats(new long[] {2, 1}, 1, 2));
+        arrays.put("b", Tensor.ofFloats(new long[] {2, 1}, 1, 2));
+        Dataset data = Dataset.of(dir.resolve("d.npz"), arrays, null);
         DataFormatException e = assertThrows(DataFormatException.class, () -> data.bind(List.of(
                 new TensorSpec("x", DataType.FLOAT, new long[] {-1, 1}), new TensorSpec("y", DataType.FLOAT,
                         new long[] {-1, 1}))));
@@ -98,9 +100,10 @@ class DatasetTest {
 
     @Test
     void labelsMustMatchTheSampleCount() throws Exception {
-        Path file = NpzWriter.write(dir.resolve("l.npz"), new LinkedHashMap<>(Map.of(
-                "input", NpzWriter.Npy.of("<f4", "(2, 1)", new byte[8]),
-                "labels", NpzWriter.Npy.of("<i8", "(3,)", new byte[24]))));
+        Map<String, NpzWriter.Npy> arrays = new LinkedHashMap<>();
+        arrays.put("input", NpzWriter.Npy.of("<f4", "(2, 1)", new byte[8]));
+        arrays.put("labels", NpzWriter.Npy.of("<i8", "(3,)", new byte[24]));
+        Path file = NpzWriter.write(dir.resolve("l.npz"), arrays);
         assertProblem(file, "has 3 labels for 2 samples");
     }
 
