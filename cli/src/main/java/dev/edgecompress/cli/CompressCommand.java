@@ -1,21 +1,31 @@
 package dev.edgecompress.cli;
 
+import dev.edgecompress.exporter.Compressor;
 import dev.edgecompress.exporter.ExportOptions;
-import dev.edgecompress.exporter.ModelExporter;
+import dev.edgecompress.exporter.Recipe;
 import dev.edgecompress.exporter.WrittenModel;
-import dev.edgecompress.importer.ModelImporter;
-import dev.edgecompress.ir.Model;
+import dev.edgecompress.exporter.validation.Gate;
+import dev.edgecompress.exporter.validation.ValidationReport;
+import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.passes.Steps;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code edgecompress compress MODEL -o OUT}: imports, runs the compression pipeline, exports.
- * With no pass options it is a lossless round trip.
+ * {@code edgecompress compress MODEL -o OUT [--prune METHOD:SPARSITY]... | [--recipe FILE]}:
+ * imports, runs the pipeline, exports, and validates against the input when data, gates or a
+ * report are asked for. With no pass options it writes a lossless copy.
  */
 final class CompressCommand implements Command {
 
@@ -26,43 +36,121 @@ final class CompressCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "MODEL -o OUT [--external-data auto|always|never] [--external-threshold BYTES]";
+        return "MODEL -o OUT [--prune METHOD:SPARSITY]... [--recipe FILE.json] [--data DATA] [gates]"
+                + " [--report FILE.json]";
     }
 
     @Override
     public String summary() {
-        return "compress a model and write it (no pass options: a lossless copy)";
+        return "compress a model, write it, validate it (no pass options: a lossless copy)";
     }
 
     @Override
     public Options options() {
-        return new Options()
+        Options options = new Options()
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT").required()
                         .desc("the model to write; its external data, if any, goes to OUT.data").get())
+                .addOption(Option.builder().longOpt("prune").hasArg().argName("METHOD:SPARSITY")
+                        .desc("unstructured pruning: magnitude (per weight) or l1 (one global threshold, as"
+                                + " PyTorch's global_unstructured), for example l1:0.8; repeatable").get())
+                .addOption(Option.builder().longOpt("recipe").hasArg().argName("FILE.json")
+                        .desc("the pipeline as a file: ordered steps and gates (see README)").get())
                 .addOption(Option.builder().longOpt("external-data").hasArg().argName("MODE")
                         .desc("auto (default): keep tensors where the input had them, and move them out when the"
                                 + " model would pass 2 GiB; always: every tensor over the threshold; never").get())
                 .addOption(Option.builder().longOpt("external-threshold").hasArg().argName("BYTES")
                         .desc("tensors smaller than this stay inside the model file (default "
                                 + ExportOptions.DEFAULT_THRESHOLD + ")").get());
+        ValidateCommand.addReportOptions(options);
+        SharedOptions.addLatency(options);
+        return SharedOptions.addGates(options);
     }
 
     @Override
     public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
         Path input = Command.modelArgument(line);
         Path output = Path.of(line.getOptionValue("output"));
-        ExportOptions options = exportOptions(line);
+        ExportOptions exportOptions = exportOptions(line);
+        Recipe recipe = recipe(line);
+        List<Gate> gates = mergeGates(recipe.gates(), SharedOptions.gates(line));
 
-        Model model = ModelImporter.load(input);
+        Compressor compressor = Compressor.load(input).recipe(recipe).progress(passProgress(err));
+        List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
         try {
-            written = ModelExporter.write(model, output, options);
+            written = compressor.export(output, exportOptions);
         } catch (IOException e) {
             throw new OutputException(output, e.getMessage(), e);
         }
-        out.printf("wrote %s (%s%s)%n", output, InspectCommand.bytes(written.modelBytes()),
-                written.externalBytes() > 0 ? " + " + InspectCommand.bytes(written.externalBytes()) + " external data" : "");
-        return ExitCode.OK;
+        steps.forEach(step -> out.println("step       " + describe(step)));
+        out.printf("wrote      %s (%s%s)%n", output, InspectCommand.bytes(written.modelBytes()),
+                written.externalBytes() > 0 ? " + " + InspectCommand.bytes(written.externalBytes()) + " external data"
+                        : "");
+        boolean validate = line.hasOption("data") || !gates.isEmpty() || line.hasOption("report")
+                || line.hasOption("markdown") || line.hasOption("junit");
+        if (!validate) {
+            return ExitCode.OK;
+        }
+        for (Gate gate : gates) {
+            if (gate.kind().needsData() && !line.hasOption("data")) {
+                throw new UsageException("--" + gate.kind().option() + " needs --data to evaluate on");
+            }
+        }
+        ValidationReport report = ValidateCommand.run(compressor.validation(), line, gates, err).withSteps(steps);
+        ValidateCommand.print(report, out);
+        ValidateCommand.writeReports(report, line);
+        return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;
+    }
+
+    /** The recipe file, or the recipe the pass options stand for; never both. */
+    private static Recipe recipe(CommandLine line) throws Exception {
+        String[] prunes = line.getOptionValues("prune");
+        if (line.hasOption("recipe")) {
+            if (prunes != null) {
+                throw new UsageException("give the passes either in --recipe or as options, not both");
+            }
+            return Recipe.read(Path.of(line.getOptionValue("recipe")));
+        }
+        List<Recipe.Step> steps = new ArrayList<>();
+        for (String prune : prunes == null ? new String[0] : prunes) {
+            try {
+                Map<String, Object> params = Steps.pruneOption(prune);
+                Steps.create("prune", params);
+                steps.add(new Recipe.Step("prune", params));
+            } catch (PassConfigException e) {
+                throw new UsageException("--prune " + prune + ": " + e.getMessage());
+            }
+        }
+        return new Recipe(steps, List.of());
+    }
+
+    /** Recipe gates, with command-line gates of the same kind taking their place. */
+    private static List<Gate> mergeGates(List<Gate> fromRecipe, List<Gate> fromOptions) {
+        Map<Gate.Kind, Gate> gates = new LinkedHashMap<>();
+        fromRecipe.forEach(g -> gates.put(g.kind(), g));
+        fromOptions.forEach(g -> gates.put(g.kind(), g));
+        return new ArrayList<>(gates.values());
+    }
+
+    private static PassContext passProgress(PrintStream err) {
+        var progress = TerminalProgress.on(err);
+        return PassContext.reportingTo((task, fraction) -> progress.update(task, Math.round(fraction * 100), 100));
+    }
+
+    private static String describe(PassPipeline.Step step) {
+        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%-18s %6.2f s", step.pass(), step.seconds()));
+        if (step.changed().isEmpty()) {
+            return text.append("  (no change)").toString();
+        }
+        Object nonzeros = step.changed().get("nonzero_parameters");
+        Object nodes = step.changed().get("nodes");
+        if (nonzeros instanceof List<?> nz && !nz.get(0).equals(nz.get(1))) {
+            text.append(String.format("  non-zero parameters %,d -> %,d", nz.get(0), nz.get(1)));
+        }
+        if (nodes instanceof List<?> n && !n.get(0).equals(n.get(1))) {
+            text.append(String.format("  nodes %d -> %d", n.get(0), n.get(1)));
+        }
+        return text.toString();
     }
 
     private static ExportOptions exportOptions(CommandLine line) throws UsageException {

@@ -1,6 +1,8 @@
 package dev.edgecompress.cli;
 
+import dev.edgecompress.exporter.RecipeException;
 import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.passes.PassException;
 import dev.edgecompress.runtime.InferenceException;
 import dev.edgecompress.runtime.ProviderUnavailableException;
 import dev.edgecompress.runtime.data.DataFormatException;
@@ -73,12 +75,18 @@ public final class Main {
         } catch (ParseException | UsageException e) {
             err.println("edgecompress " + name + ": " + e.getMessage() + " (see edgecompress " + name + " --help)");
             return ExitCode.BAD_INPUT;
-        } catch (ModelFormatException | DataFormatException | OutputException e) {
+        } catch (ModelFormatException | DataFormatException | OutputException | RecipeException e) {
             err.println("edgecompress: " + e.getMessage());
             return ExitCode.BAD_INPUT;
         } catch (ProviderUnavailableException e) {
             err.println("edgecompress " + name + ": --ep " + e.provider().id() + ": " + e.getMessage());
             return ExitCode.BAD_INPUT;
+        } catch (PassException e) {
+            err.println("edgecompress: " + e.getMessage());
+            if (System.getenv("EDGECOMPRESS_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            return ExitCode.INTERNAL_ERROR;
         } catch (InferenceException e) {
             err.println("edgecompress: ONNX Runtime: " + e.getMessage().replace('\n', ' '));
             return ExitCode.BAD_INPUT;

@@ -69,15 +69,15 @@ final class ValidateCommand implements Command {
         }
         Validation validation = Validation.of(Path.of(line.getOptionValue("reference")),
                 Path.of(line.getOptionValue("candidate")));
-        ValidationReport report = run(validation, line, err);
+        ValidationReport report = run(validation, line, SharedOptions.gates(line), err);
         print(report, out);
         writeReports(report, line);
         return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;
     }
 
-    /** Configures {@code validation} from the shared options and runs it. */
-    static ValidationReport run(Validation validation, CommandLine line, PrintStream err) throws Exception {
-        List<Gate> gates = SharedOptions.gates(line);
+    /** Configures {@code validation} from the shared options and runs it with {@code gates}. */
+    static ValidationReport run(Validation validation, CommandLine line, List<Gate> gates, PrintStream err)
+            throws Exception {
         for (Gate gate : gates) {
             if (gate.kind().needsData() && !line.hasOption("data")) {
                 throw new UsageException("--" + gate.kind().option() + " needs --data to evaluate on");

@@ -80,7 +80,7 @@ class MainTest {
 
         assertArrayEquals(before, Files.readAllBytes(input));
         assertEquals(ModelProto.parseFrom(before), ModelProto.parseFrom(Files.readAllBytes(output)));
-        assertTrue(stdout().startsWith("wrote " + output), stdout());
+        assertTrue(stdout().startsWith("wrote      " + output), stdout());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.edgecompress.exporter.validation;
 
+import dev.edgecompress.passes.PassPipeline.Step;
 import java.util.List;
 
 /**

@@ -1,0 +1,96 @@
+package dev.edgecompress.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.edgecompress.ir.testing.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompressCommandTest {
+
+    private static final String MLP = TestModels.model("mlp.onnx").toString();
+    private static final String DATA = TestModels.model("fashion_mnist_test_2k.npz").toString();
+
+    @TempDir
+    Path dir;
+
+    private final CliRun cli = new CliRun();
+
+    @Test
+    void prunesValidatesAndPassesTheGate() throws Exception {
+        Path out = dir.resolve("pruned.onnx");
+        Path report = dir.resolve("report.json");
+        ExitCode code = cli.run("compress", MLP, "-o", out.toString(), "--prune", "l1:0.5", "--data", DATA,
+                "--max-accuracy-drop", "2", "--batch", "8", "--time", "0", "--runs", "5", "--report", report.toString());
+
+        assertEquals(ExitCode.OK, code, cli.stderr());
+        assertTrue(cli.stdout().contains("step       prune-l1"), cli.stdout());
+        assertTrue(cli.stdout().contains("non-zero parameters 266,610 -> 133,510"), cli.stdout());
+        JsonNode json = Json.mapper().readTree(Files.readString(report));
+        assertEquals("prune-l1", json.get("steps").get(0).get("pass").asText());
+        assertEquals(0.5, json.get("steps").get(0).get("params").get("sparsity").asDouble());
+        assertEquals(133_510, json.get("candidate").get("nonzero_parameters").asLong());
+        assertTrue(json.get("passed").asBoolean());
+    }
+
+    @Test
+    void aFailedAccuracyGateExitsOneWithTheModelWritten() throws Exception {
+        Path out = dir.resolve("pruned.onnx");
+        ExitCode code = cli.run("compress", MLP, "-o", out.toString(), "--prune", "l1:0.9", "--data", DATA,
+                "--max-accuracy-drop", "1.0", "--batch", "8", "--time", "0", "--runs", "5");
+        assertEquals(ExitCode.GATE_FAILED, code, cli.stderr());
+        assertTrue(Files.exists(out));
+        assertTrue(cli.stdout().contains("gate       FAIL max_accuracy_drop"), cli.stdout());
+    }
+
+    @Test
+    void withoutDataOrGatesItOnlyCompresses() {
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("o.onnx").toString(), "--prune",
+                "magnitude:0.6", "--prune", "l1:0.7"), cli.stderr());
+        assertTrue(cli.stdout().contains("prune-magnitude"));
+        assertTrue(cli.stdout().contains("prune-l1"));
+        assertFalse(cli.stdout().contains("reference"));
+    }
+
+    @Test
+    void aRecipeWithABadFieldIsOneLineNamingTheStep() throws Exception {
+        Path recipe = Files.writeString(dir.resolve("r.json"),
+                "{\"steps\": [{\"type\": \"prune\", \"method\": \"l1\", \"sparsity\": \"lots\"}]}");
+        assertEquals(ExitCode.BAD_INPUT, cli.run("compress", MLP, "-o", dir.resolve("o.onnx").toString(),
+                "--recipe", recipe.toString()));
+        assertEquals(recipe + ": steps[0].sparsity: must be a number, got lots", cli.stderr().strip()
+                .replace("edgecompress: ", ""));
+        assertFalse(Files.exists(dir.resolve("o.onnx")), "an invalid recipe fails before any work");
+    }
+
+    @Test
+    void recipeGatesApplyAndOptionsOverrideThem() throws Exception {
+        Path recipe = Files.writeString(dir.resolve("r.json"),
+                "{\"steps\": [{\"type\": \"prune\", \"method\": \"l1\", \"sparsity\": 0.5}],"
+                        + " \"gates\": {\"max_size_ratio\": 0.5, \"max_accuracy_drop\": 0.0}}");
+        ExitCode code = cli.run("compress", MLP, "-o", dir.resolve("o.onnx").toString(), "--recipe",
+                recipe.toString(), "--data", DATA, "--max-accuracy-drop", "5", "--batch", "4", "--time", "0",
+                "--runs", "5");
+        assertEquals(ExitCode.GATE_FAILED, code, cli.stderr());
+        assertTrue(cli.stdout().contains("gate       FAIL max_size_ratio"), cli.stdout());
+        assertTrue(cli.stdout().contains("gate       pass max_accuracy_drop"), cli.stdout());
+    }
+
+    @Test
+    void badPassOptions() {
+        assertEquals(ExitCode.BAD_INPUT, cli.run("compress", MLP, "-o", "o.onnx", "--prune", "l1"));
+        assertTrue(cli.stderr().contains("expects METHOD:SPARSITY"), cli.stderr());
+        CliRun other = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, other.run("compress", MLP, "-o", "o.onnx", "--prune", "l1:1.2"));
+        assertTrue(other.stderr().contains("sparsity: must be a fraction in [0, 1), got 1.2"), other.stderr());
+        CliRun both = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, both.run("compress", MLP, "-o", "o.onnx", "--prune", "l1:0.5",
+                "--recipe", "r.json"));
+        assertTrue(both.stderr().contains("either in --recipe or as options"), both.stderr());
+    }
+}

@@ -1,0 +1,140 @@
+package dev.edgecompress.exporter;
+
+import dev.edgecompress.exporter.validation.Gate;
+import dev.edgecompress.exporter.validation.Validation;
+import dev.edgecompress.exporter.validation.ValidationReport;
+import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.passes.Cleanup;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.passes.Steps;
+import dev.edgecompress.runtime.data.DataFormatException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The compression pipeline as a library, for deployment tooling:
+ *
+ * <pre>{@code
+ * Compressor compressor = Compressor.load(Path.of("model.onnx")).prune("l1", 0.8);
+ * compressor.export(Path.of("model.pruned.onnx"));
+ * ValidationReport report = compressor.validate(Path.of("test.npz"),
+ *         List.of(new Gate(Gate.Kind.MAX_ACCURACY_DROP, 1.0)));
+ * }</pre>
+ *
+ * Passes run in the order they are added, when the model is exported; when any compression pass
+ * ran, the cleanup passes follow (BatchNormalization folding, dead code removal, ...). With no
+ * passes, export writes a lossless copy. Not thread-safe.
+ */
+public final class Compressor {
+
+    private final Path source;
+    private final Model model;
+    private final List<Pass> passes = new ArrayList<>();
+    private List<PassPipeline.Step> steps;
+    private Path exported;
+    private PassContext context = PassContext.quiet();
+
+    private Compressor(Path source, Model model) {
+        this.source = source;
+        this.model = model;
+    }
+
+    public static Compressor load(Path model) throws ModelFormatException {
+        return new Compressor(model, ModelImporter.load(model));
+    }
+
+    /** Unstructured pruning: {@code method} "magnitude" (per weight) or "l1" (one global threshold). */
+    public Compressor prune(String method, double sparsity) {
+        return step("prune", Map.of("method", method, "sparsity", sparsity));
+    }
+
+    /** A step as a recipe names it ({@link Steps}). */
+    public Compressor step(String type, Map<String, Object> params) {
+        requireNotRun();
+        passes.addAll(Steps.create(type, params));
+        return this;
+    }
+
+    /** Every step of a recipe, in order. */
+    public Compressor recipe(Recipe recipe) {
+        requireNotRun();
+        passes.addAll(recipe.passes());
+        return this;
+    }
+
+    /** Any pass, for passes written outside this library. */
+    public Compressor pass(Pass pass) {
+        requireNotRun();
+        passes.add(pass);
+        return this;
+    }
+
+    public Compressor progress(PassContext passContext) {
+        this.context = passContext;
+        return this;
+    }
+
+    /** Runs the pipeline now (export runs it otherwise); returns what each pass did. */
+    public List<PassPipeline.Step> run() {
+        if (steps == null) {
+            steps = new PassPipeline(withCleanup(passes)).run(model, context);
+        }
+        return steps;
+    }
+
+    /** The passes that run: the ones added, then cleanup when any of them compresses. */
+    static List<Pass> withCleanup(List<Pass> added) {
+        List<String> cleanupNames = Cleanup.passes().stream().map(Pass::name).toList();
+        boolean compresses = added.stream().anyMatch(p -> !cleanupNames.contains(p.name()));
+        boolean endsWithCleanup = !added.isEmpty() && cleanupNames.contains(added.get(added.size() - 1).name());
+        List<Pass> all = new ArrayList<>(added);
+        if (compresses && !endsWithCleanup) {
+            all.addAll(Cleanup.passes());
+        }
+        return all;
+    }
+
+    /** The model, after the pipeline ran. */
+    public Model model() {
+        run();
+        return model;
+    }
+
+    public WrittenModel export(Path out) throws IOException {
+        return export(out, ExportOptions.defaults());
+    }
+
+    public WrittenModel export(Path out, ExportOptions options) throws IOException {
+        run();
+        WrittenModel written = ModelExporter.write(model, out, options);
+        exported = out;
+        return written;
+    }
+
+    /** Validates the exported model against the original on {@code data} with default settings. */
+    public ValidationReport validate(Path data, List<Gate> gates)
+            throws ModelFormatException, DataFormatException, IOException {
+        return validation().data(data).gates(gates).run().withSteps(run());
+    }
+
+    /** A validation of the exported model against the original, to configure further. */
+    public Validation validation() {
+        if (exported == null) {
+            throw new IllegalStateException("export the model before validating it");
+        }
+        return Validation.of(source, exported);
+    }
+
+    private void requireNotRun() {
+        if (steps != null) {
+            throw new IllegalStateException("the pipeline already ran");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.edgecompress.exporter;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.edgecompress.exporter.validation.Gate;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.Steps;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A compression pipeline as a file: ordered steps and gates.
+ *
+ * <pre>{@code
+ * { "steps": [ {"type": "prune", "method": "l1", "sparsity": 0.8},
+ *              {"type": "cleanup"} ],
+ *   "gates": {"max_accuracy_drop": 1.0, "max_size": "300KB", "min_speedup": 1.2} }
+ * }</pre>
+ *
+ * Step types and fields are those of {@link Steps}; gates are named as the command-line gate
+ * options in snake_case. The whole recipe is checked when read, before any work, and a problem
+ * names the step and field ({@code steps[0].sparsity: must be a fraction in [0, 1), got 1.5}).
+ */
+public record Recipe(List<Step> steps, List<Gate> gates) {
+
+    /** One step: its type and parameters. */
+    public record Step(String type, Map<String, Object> params) {
+        public Step {
+            params = new LinkedHashMap<>(params);
+        }
+    }
+
+    public Recipe {
+        steps = List.copyOf(steps);
+        gates = List.copyOf(gates);
+    }
+
+    /** Reads and checks a recipe file. */
+    public static Recipe read(Path file) throws RecipeException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new RecipeException(file, "no such file", e);
+        } catch (IOException e) {
+            throw new RecipeException(file, "cannot read: " + e, e);
+        }
+        Object root;
+        try {
+            root = new ObjectMapper().readValue(text, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new RecipeException(file, "not valid JSON: " + e.getOriginalMessage() + " (line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
+        }
+        if (!(root instanceof Map<?, ?> top)) {
+            throw new RecipeException(file, "must be a JSON object with \"steps\" and optional \"gates\"", null);
+        }
+        for (Object key : top.keySet()) {
+            if (!key.equals("steps") && !key.equals("gates")) {
+                throw new RecipeException(file, "unknown field '" + key + "'; a recipe has steps and gates", null);
+            }
+        }
+        List<Step> steps = new ArrayList<>();
+        if (!(top.get("steps") instanceof List<?> list)) {
+            throw new RecipeException(file, "steps: must be a list of steps", null);
+        }
+        for (int i = 0; i < list.size(); i++) {
+            steps.add(step(file, i, list.get(i)));
+        }
+        Recipe recipe = new Recipe(steps, gates(file, top.get("gates")));
+        recipe.passes(file);
+        return recipe;
+    }
+
+    /** The passes of every step, in order; checks each step's fields. */
+    public List<Pass> passes() {
+        try {
+            return passes(null);
+        } catch (RecipeException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private List<Pass> passes(Path file) throws RecipeException {
+        List<Pass> passes = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            try {
+                passes.addAll(Steps.create(steps.get(i).type(), steps.get(i).params()));
+            } catch (PassConfigException e) {
+                throw new RecipeException(file, "steps[" + i + "]." + e.getMessage(), e);
+            }
+        }
+        return passes;
+    }
+
+    private static Step step(Path file, int index, Object value) throws RecipeException {
+        if (!(value instanceof Map<?, ?> map) || !(map.get("type") instanceof String type)) {
+            throw new RecipeException(file, "steps[" + index + "]: must be an object with a \"type\"", null);
+        }
+        Map<String, Object> params = new LinkedHashMap<>();
+        map.forEach((k, v) -> params.put(String.valueOf(k), v));
+        params.remove("type");
+        return new Step(type, params);
+    }
+
+    private static List<Gate> gates(Path file, Object value) throws RecipeException {
+        List<Gate> gates = new ArrayList<>();
+        if (value == null) {
+            return gates;
+        }
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new RecipeException(file, "gates: must be an object such as {\"max_accuracy_drop\": 1.0}", null);
+        }
+        for (Map.Entry<?, ?> entry : map.entrySet()) {
+            Gate.Kind kind = null;
+            for (Gate.Kind k : Gate.Kind.values()) {
+                if (k.reportName().equals(entry.getKey())) {
+                    kind = k;
+                }
+            }
+            if (kind == null) {
+                throw new RecipeException(file, "gates." + entry.getKey() + ": unknown gate; known: max_accuracy_drop,"
+                        + " min_agreement, max_size, max_size_ratio, min_speedup", null);
+            }
+            try {
+                gates.add(Gate.parse(kind, String.valueOf(entry.getValue())));
+            } catch (IllegalArgumentException e) {
+                throw new RecipeException(file, "gates." + entry.getKey() + ": " + e.getMessage(), e);
+            }
+        }
+        return gates;
+    }
+}

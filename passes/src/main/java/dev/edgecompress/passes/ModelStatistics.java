@@ -1,0 +1,74 @@
+package dev.edgecompress.passes;
+
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Graph;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import java.nio.ByteBuffer;
+
+/**
+ * Counts of a model's weights: parameters (elements of all initializers), the non-zero ones, their
+ * bytes, and the number of nodes. Pruning shows in the non-zeros; quantization in the bytes.
+ */
+public record ModelStatistics(long parameters, long nonzeroParameters, long parameterBytes, long nodes) {
+
+    public static ModelStatistics of(Model model) {
+        long[] counts = new long[4];
+        scan(model.graph(), counts);
+        return new ModelStatistics(counts[0], counts[1], counts[2], counts[3]);
+    }
+
+    private static void scan(Graph graph, long[] counts) {
+        for (Value initializer : graph.initializers()) {
+            Tensor tensor = initializer.constValue();
+            counts[0] += tensor.elementCount();
+            counts[1] += nonzero(tensor);
+            counts[2] += tensor.byteSize();
+        }
+        for (Value sparse : graph.sparseInitializers()) {
+            long dense = 1;
+            for (long d : sparse.sparseConstValue().dims()) {
+                dense *= d;
+            }
+            counts[0] += dense;
+            counts[1] += nonzero(sparse.sparseConstValue().values());
+            counts[2] += sparse.sparseConstValue().values().byteSize() + sparse.sparseConstValue().indices().byteSize();
+        }
+        counts[3] += graph.nodes().size();
+        for (Node node : graph.nodes()) {
+            node.subgraphs().forEach(g -> scan(g, counts));
+        }
+    }
+
+    /** Elements that are not zero; for floating point, -0.0 counts as zero. */
+    public static long nonzero(Tensor tensor) {
+        if (!tensor.type().isFixedWidth()) {
+            return tensor.strings().stream().filter(s -> s.length > 0).count();
+        }
+        ByteBuffer data = tensor.buffer();
+        long count = 0;
+        if (tensor.type() == DataType.FLOAT) {
+            for (int i = 0; i < data.limit(); i += 4) {
+                if ((data.getInt(i) & 0x7fffffff) != 0) {
+                    count++;
+                }
+            }
+            return count;
+        }
+        if (tensor.type().bits() < 8) {
+            return tensor.elementCount(); // packed sub-byte types are not counted element by element
+        }
+        int width = tensor.type().bits() / 8;
+        for (int i = 0; i < data.limit(); i += width) {
+            for (int b = 0; b < width; b++) {
+                if (data.get(i + b) != 0) {
+                    count++;
+                    break;
+                }
+            }
+        }
+        return count;
+    }
+}

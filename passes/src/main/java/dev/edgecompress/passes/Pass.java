@@ -1,0 +1,20 @@
+package dev.edgecompress.passes;
+
+import dev.edgecompress.ir.Model;
+import java.util.Map;
+
+/**
+ * One rewrite of a model. A pass is a small final class with a typed configuration record that
+ * validates itself when built; {@link #run} changes the model in place and says what it did.
+ */
+public interface Pass {
+
+    /** The pass's name in reports and recipes, for example {@code prune-l1}. */
+    String name();
+
+    /** The configuration, as reports and provenance record it. */
+    Map<String, Object> params();
+
+    /** Rewrites {@code model}; returns whether anything changed, and details for the report. */
+    PassResult run(Model model, PassContext context);
+}

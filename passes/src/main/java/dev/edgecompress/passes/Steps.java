@@ -1,0 +1,153 @@
+package dev.edgecompress.passes;
+
+import dev.edgecompress.passes.cleanup.FoldBatchNormPass;
+import dev.edgecompress.passes.cleanup.FoldConstantsPass;
+import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
+import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
+import dev.edgecompress.passes.pruning.GlobalL1PruningPass;
+import dev.edgecompress.passes.pruning.MagnitudePruningPass;
+import dev.edgecompress.passes.pruning.PruningConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds passes from step descriptions: a type and its parameters, as a recipe file's steps hold
+ * them and as command-line options are turned into ({@code --prune l1:0.8} is
+ * {@code {"type": "prune", "method": "l1", "sparsity": 0.8}}), so both mean the same thing.
+ *
+ * <pre>
+ * prune        method: magnitude | l1, sparsity, layers {name: sparsity} (magnitude), skip [names], min_elements
+ * cleanup      (all cleanup passes, in order)
+ * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
+ * </pre>
+ */
+public final class Steps {
+
+    private Steps() {
+    }
+
+    /** The passes for one step. */
+    public static List<Pass> create(String type, Map<String, Object> params) {
+        Map<String, Object> p = new LinkedHashMap<>(params);
+        return switch (type) {
+            case "prune" -> List.of(prune(p));
+            case "cleanup" -> {
+                known(p, Set.of());
+                yield Cleanup.passes();
+            }
+            case "fold-batchnorm" -> single(p, new FoldBatchNormPass());
+            case "remove-identity" -> single(p, new RemoveIdentityPass());
+            case "fold-constants" -> single(p, new FoldConstantsPass());
+            case "remove-dead-nodes" -> single(p, new RemoveDeadNodesPass());
+            default -> throw new PassConfigException("type", "unknown step type '" + type
+                    + "'; known: prune, cleanup, fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes");
+        };
+    }
+
+    /** The step a {@code --prune METHOD:SPARSITY} option stands for. */
+    public static Map<String, Object> pruneOption(String text) {
+        int colon = text.indexOf(':');
+        if (colon < 0) {
+            throw new PassConfigException("prune", "expects METHOD:SPARSITY (for example l1:0.8), got '" + text + "'");
+        }
+        Map<String, Object> step = new LinkedHashMap<>();
+        step.put("method", text.substring(0, colon));
+        try {
+            step.put("sparsity", Double.parseDouble(text.substring(colon + 1)));
+        } catch (NumberFormatException e) {
+            throw new PassConfigException("sparsity", "must be a number, got '" + text.substring(colon + 1) + "'");
+        }
+        return step;
+    }
+
+    private static List<Pass> single(Map<String, Object> params, Pass pass) {
+        known(params, Set.of());
+        return List.of(pass);
+    }
+
+    private static Pass prune(Map<String, Object> p) {
+        known(p, Set.of("method", "sparsity", "layers", "skip", "min_elements"));
+        String method = string(p, "method", null);
+        PruningConfig config = new PruningConfig(number(p, "sparsity", null), layers(p), names(p, "skip"),
+                (long) (double) number(p, "min_elements", (double) PruningConfig.DEFAULT_MIN_ELEMENTS));
+        return switch (method) {
+            case "magnitude" -> new MagnitudePruningPass(config);
+            case "l1" -> new GlobalL1PruningPass(config);
+            case "channels" -> throw new PassConfigException("method", "structured channel pruning is not"
+                    + " available yet; use magnitude or l1");
+            default -> throw new PassConfigException("method", "must be magnitude or l1, got '" + method + "'");
+        };
+    }
+
+    private static void known(Map<String, Object> params, Set<String> fields) {
+        for (String field : params.keySet()) {
+            if (!fields.contains(field)) {
+                throw new PassConfigException(field, "unknown field" + (fields.isEmpty() ? " (this step takes none)"
+                        : "; known: " + String.join(", ", new ArrayList<>(fields))));
+            }
+        }
+    }
+
+    private static String string(Map<String, Object> p, String field, String fallback) {
+        Object value = p.get(field);
+        if (value == null) {
+            if (fallback == null) {
+                throw new PassConfigException(field, "is required");
+            }
+            return fallback;
+        }
+        if (!(value instanceof String text)) {
+            throw new PassConfigException(field, "must be a string, got " + value);
+        }
+        return text;
+    }
+
+    private static Double number(Map<String, Object> p, String field, Double fallback) {
+        Object value = p.get(field);
+        if (value == null) {
+            if (fallback == null) {
+                throw new PassConfigException(field, "is required");
+            }
+            return fallback;
+        }
+        if (!(value instanceof Number number)) {
+            throw new PassConfigException(field, "must be a number, got " + value);
+        }
+        return number.doubleValue();
+    }
+
+    private static Map<String, Double> layers(Map<String, Object> p) {
+        Object value = p.get("layers");
+        if (value == null) {
+            return Map.of();
+        }
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new PassConfigException("layers", "must map weight or node names to sparsities");
+        }
+        Map<String, Double> layers = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            if (!(e.getValue() instanceof Number n)) {
+                throw new PassConfigException("layers." + e.getKey(), "must be a number, got " + e.getValue());
+            }
+            layers.put(String.valueOf(e.getKey()), n.doubleValue());
+        }
+        return layers;
+    }
+
+    private static Set<String> names(Map<String, Object> p, String field) {
+        Object value = p.get(field);
+        if (value == null) {
+            return Set.of();
+        }
+        if (!(value instanceof List<?> list) || list.stream().anyMatch(x -> !(x instanceof String))) {
+            throw new PassConfigException(field, "must be a list of names");
+        }
+        Set<String> names = new LinkedHashSet<>();
+        list.forEach(x -> names.add((String) x));
+        return names;
+    }
+}
