@@ -58,6 +58,9 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("external-data").hasArg().argName("MODE")
                         .desc("auto (default): keep tensors where the input had them, and move them out when the"
                                 + " model would pass 2 GiB; always: every tensor over the threshold; never").get())
+                .addOption(Option.builder().longOpt("sparse-storage")
+                        .desc("store mostly-zero weights (under 1/3 non-zeros, as pruning leaves them) as ONNX"
+                                + " sparse initializers: values plus indices; ONNX Runtime loads them").get())
                 .addOption(Option.builder().longOpt("external-threshold").hasArg().argName("BYTES")
                         .desc("tensors smaller than this stay inside the model file (default "
                                 + ExportOptions.DEFAULT_THRESHOLD + ")").get());
@@ -175,6 +178,6 @@ final class CompressCommand implements Command {
                 throw new UsageException("--external-threshold must be a byte count, not '" + value + "'");
             }
         }
-        return new ExportOptions(mode, threshold);
+        return new ExportOptions(mode, threshold, line.hasOption("sparse-storage"));
     }
 }

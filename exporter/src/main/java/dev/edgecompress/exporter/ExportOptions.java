@@ -5,8 +5,11 @@ package dev.edgecompress.exporter;
  *
  * @param externalData when tensors go to an external data file beside the model
  * @param externalThreshold tensors smaller than this many bytes always stay inside the model file
+ * @param sparseStorage store mostly-zero float weights as ONNX {@code sparse_initializer}s (values
+ *     plus int64 indices), where that is smaller: below 1/3 non-zeros, as each non-zero then costs
+ *     12 bytes instead of 4 per element
  */
-public record ExportOptions(ExternalData externalData, long externalThreshold) {
+public record ExportOptions(ExternalData externalData, long externalThreshold, boolean sparseStorage) {
 
     /** Tensors at least 1 KiB go external when they do. */
     public static final long DEFAULT_THRESHOLD = 1024;
@@ -32,11 +35,19 @@ public record ExportOptions(ExternalData externalData, long externalThreshold) {
         }
     }
 
+    public ExportOptions(ExternalData externalData, long externalThreshold) {
+        this(externalData, externalThreshold, false);
+    }
+
     public static ExportOptions defaults() {
-        return new ExportOptions(ExternalData.AUTO, DEFAULT_THRESHOLD);
+        return new ExportOptions(ExternalData.AUTO, DEFAULT_THRESHOLD, false);
     }
 
     public ExportOptions withExternalData(ExternalData mode) {
-        return new ExportOptions(mode, externalThreshold);
+        return new ExportOptions(mode, externalThreshold, sparseStorage);
+    }
+
+    public ExportOptions withSparseStorage(boolean sparse) {
+        return new ExportOptions(externalData, externalThreshold, sparse);
     }
 }

@@ -50,7 +50,8 @@ public final class ModelExporter {
         Path dataTarget = dir.resolve(dataName);
 
         ExternalDataFile externalFile = new ExternalDataFile(dataName);
-        ModelProto proto = new ProtoWriter(externalFile, externalPolicy(model, options)).writeModel(model);
+        ModelProto proto = new ProtoWriter(externalFile, externalPolicy(model, options), options.sparseStorage())
+                .writeModel(model);
         long size = proto.getSerializedSize();
         if (size < 0 || size > Integer.MAX_VALUE) {
             throw new IOException(target + ": the model would be over 2 GiB in one file; write its tensors as"

@@ -45,10 +45,12 @@ final class ProtoWriter {
 
     private final ExternalDataFile externalFile;
     private final Predicate<Tensor> external;
+    private final boolean sparseStorage;
 
-    ProtoWriter(ExternalDataFile externalFile, Predicate<Tensor> external) {
+    ProtoWriter(ExternalDataFile externalFile, Predicate<Tensor> external, boolean sparseStorage) {
         this.externalFile = externalFile;
         this.external = external;
+        this.sparseStorage = sparseStorage;
     }
 
     ModelProto writeModel(Model model) {
@@ -112,7 +114,12 @@ final class ProtoWriter {
             b.setName(graph.name());
         }
         for (Value initializer : graph.initializers()) {
-            b.addInitializer(writeTensor(initializer.constValue(), initializer.name()));
+            SparseTensor sparse = sparseStorage ? SparseForm.of(initializer.constValue()) : null;
+            if (sparse != null) {
+                b.addSparseInitializer(writeSparse(sparse, initializer.name()));
+            } else {
+                b.addInitializer(writeTensor(initializer.constValue(), initializer.name()));
+            }
         }
         for (Value sparse : graph.sparseInitializers()) {
             b.addSparseInitializer(writeSparse(sparse.sparseConstValue(), sparse.name()));

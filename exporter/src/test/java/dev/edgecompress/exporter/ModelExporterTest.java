@@ -75,6 +75,30 @@ class ModelExporterTest {
     }
 
     @Test
+    void prunedWeightsStoredSparseLoadOnOnnxRuntimeWithTheSameOutputs() throws Exception {
+        Compressor pruned = Compressor.load(TestModels.model("mlp.onnx")).prune("l1", 0.9);
+        WrittenModel dense = pruned.export(dir.resolve("dense.onnx"));
+        WrittenModel sparse = pruned.export(dir.resolve("sparse.onnx"), ExportOptions.defaults().withSparseStorage(true));
+
+        assertTrue(sparse.modelBytes() < dense.modelBytes() / 3, sparse + " vs " + dense);
+        ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(sparse.model()));
+        assertEquals(List.of("fc1.weight", "fc2.weight"), proto.getGraph().getSparseInitializerList().stream()
+                .map(t -> t.getValues().getName()).toList()); // fc3.weight (1,000 elements) stays dense
+        assertEquals(7, proto.getGraph().getSparseInitializer(0).getIndices().getDataType()); // int64
+        float[] input = new float[784];
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (i % 13) / 13f;
+        }
+        Map<String, Tensor> feeds = Map.of("input", Tensor.ofFloats(new long[] {1, 1, 28, 28}, input));
+        try (InferenceSession a = InferenceSession.open(dense.model(), SessionConfig.defaults());
+                InferenceSession b = InferenceSession.open(sparse.model(), SessionConfig.defaults())) {
+            assertArrayEquals(a.run(feeds).get("logits").toFloatArray(), b.run(feeds).get("logits").toFloatArray(), 0f);
+        }
+        Model reread = ModelImporter.load(sparse.model());
+        assertEquals(2, reread.graph().sparseInitializers().size());
+    }
+
+    @Test
     void outputIsDeterministic() throws Exception {
         Model model = ModelImporter.load(TestModels.model("lenet5_bn.onnx"));
         ModelExporter.write(model, dir.resolve("a.onnx"));

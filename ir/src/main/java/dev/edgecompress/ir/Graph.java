@@ -168,6 +168,11 @@ public final class Graph {
         valueInfos.add(value);
     }
 
+    /** Drops {@code value}'s declared type from value_info (after a pass changed its shape). */
+    public void removeValueInfo(Value value) {
+        valueInfos.remove(value);
+    }
+
     public void clearValueInfos() {
         valueInfos.clear();
     }
@@ -285,9 +290,10 @@ public final class Graph {
         return value;
     }
 
+    /** Names an unnamed value after the op that makes it ("Conv", "Conv_1", ...), or "input". */
     private void nameIfBlank(Value value) {
         if (value.name() == null || value.name().isEmpty()) {
-            value.setName(freshName("v"));
+            value.setName(freshName(value.producer() != null ? value.producer().opType() : "input"));
         } else {
             names().claim(value.name());
         }

@@ -4,6 +4,7 @@ import dev.edgecompress.passes.cleanup.FoldBatchNormPass;
 import dev.edgecompress.passes.cleanup.FoldConstantsPass;
 import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
 import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
+import dev.edgecompress.passes.pruning.ChannelPruningPass;
 import dev.edgecompress.passes.pruning.GlobalL1PruningPass;
 import dev.edgecompress.passes.pruning.MagnitudePruningPass;
 import dev.edgecompress.passes.pruning.PruningConfig;
@@ -20,7 +21,8 @@ import java.util.Set;
  * {@code {"type": "prune", "method": "l1", "sparsity": 0.8}}), so both mean the same thing.
  *
  * <pre>
- * prune        method: magnitude | l1, sparsity, layers {name: sparsity} (magnitude), skip [names], min_elements
+ * prune        method: magnitude | l1 | channels, sparsity (of weights; of channels for channels),
+ *              layers {name: sparsity} (magnitude, channels), skip [names], min_elements
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
  * </pre>
@@ -77,9 +79,9 @@ public final class Steps {
         return switch (method) {
             case "magnitude" -> new MagnitudePruningPass(config);
             case "l1" -> new GlobalL1PruningPass(config);
-            case "channels" -> throw new PassConfigException("method", "structured channel pruning is not"
-                    + " available yet; use magnitude or l1");
-            default -> throw new PassConfigException("method", "must be magnitude or l1, got '" + method + "'");
+            case "channels" -> new ChannelPruningPass(config);
+            default -> throw new PassConfigException("method", "must be magnitude, l1 or channels, got '" + method
+                    + "'");
         };
     }
 

@@ -1,16 +1,14 @@
 package dev.edgecompress.exporter.validation;
 
-import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Graph;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
-import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.TensorData;
 import dev.edgecompress.ir.Value;
+import dev.edgecompress.passes.ModelStatistics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -39,67 +37,26 @@ public record ModelStats(String path, long bytes, long gzipBytes, long parameter
     public static ModelStats of(Path path, Model model) throws IOException {
         Set<Path> files = new TreeSet<>();
         files.add(path.toAbsolutePath());
-        long[] counts = new long[2];
-        scan(model.graph(), files, counts);
+        collectFiles(model.graph(), files);
+        ModelStatistics counts = ModelStatistics.of(model);
         long bytes = 0;
         long gzip = 0;
         for (Path file : files) {
             bytes += Files.size(file);
             gzip += gzipSize(file);
         }
-        return new ModelStats(path.toString(), bytes, gzip, counts[0], counts[1], null);
+        return new ModelStats(path.toString(), bytes, gzip, counts.parameters(), counts.nonzeroParameters(), null);
     }
 
-    private static void scan(Graph graph, Set<Path> files, long[] counts) {
+    private static void collectFiles(Graph graph, Set<Path> files) {
         for (Value initializer : graph.initializers()) {
-            Tensor tensor = initializer.constValue();
-            if (tensor.data() instanceof TensorData.MappedFile mapped) {
+            if (initializer.constValue().data() instanceof TensorData.MappedFile mapped) {
                 files.add(mapped.file());
             }
-            counts[0] += tensor.elementCount();
-            counts[1] += nonzero(tensor);
-        }
-        for (Value sparse : graph.sparseInitializers()) {
-            long dense = 1;
-            for (long d : sparse.sparseConstValue().dims()) {
-                dense *= d;
-            }
-            counts[0] += dense;
-            counts[1] += nonzero(sparse.sparseConstValue().values());
         }
         for (Node node : graph.nodes()) {
-            node.subgraphs().forEach(g -> scan(g, files, counts));
+            node.subgraphs().forEach(g -> collectFiles(g, files));
         }
-    }
-
-    /** Elements that are not zero; for floating point, -0.0 counts as zero. */
-    static long nonzero(Tensor tensor) {
-        if (!tensor.type().isFixedWidth()) {
-            return tensor.strings().stream().filter(s -> s.length > 0).count();
-        }
-        ByteBuffer data = tensor.buffer();
-        long count = 0;
-        if (tensor.type() == DataType.FLOAT) {
-            for (int i = 0; i < data.limit(); i += 4) {
-                if ((data.getInt(i) & 0x7fffffff) != 0) {
-                    count++;
-                }
-            }
-            return count;
-        }
-        int width = Math.max(1, tensor.type().bits() / 8);
-        if (tensor.type().bits() < 8) {
-            return tensor.elementCount(); // packed sub-byte types: not counted element by element
-        }
-        for (int i = 0; i < data.limit(); i += width) {
-            for (int b = 0; b < width; b++) {
-                if (data.get(i + b) != 0) {
-                    count++;
-                    break;
-                }
-            }
-        }
-        return count;
     }
 
     private static long gzipSize(Path file) throws IOException {

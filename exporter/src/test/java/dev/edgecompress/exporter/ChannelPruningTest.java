@@ -1,0 +1,146 @@
+package dev.edgecompress.exporter;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.edgecompress.ir.Attribute;
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.ModelBuilder;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.passes.Steps;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Removing channels must compute exactly what the original computes when the removed channels'
+ * downstream weights are zero: checked on ONNX Runtime.
+ */
+class ChannelPruningTest {
+
+    private static final int[] WEAK = {1, 3}; // channels with the smallest first-conv weights
+
+    @TempDir
+    Path dir;
+
+    /**
+     * x[1,2,3,3] -> Conv(4 ch, 1x1) -> BatchNormalization -> Relu -> Flatten -> Gemm(5) -> y.
+     * With {@code zeroWeak}, the Gemm columns reading the weak channels are zero.
+     */
+    private static Model model(boolean zeroWeak) {
+        Random random = new Random(11);
+        float[] w1 = new float[4 * 2];
+        for (int o = 0; o < 4; o++) {
+            float scale = o == 1 || o == 3 ? 0.1f : 1f;
+            for (int i = 0; i < 2; i++) {
+                w1[o * 2 + i] = scale * (random.nextFloat() + 0.5f) * (i == 0 ? 1 : -1);
+            }
+        }
+        float[] w2 = new float[5 * 36];
+        for (int i = 0; i < w2.length; i++) {
+            int channel = (i % 36) / 9;
+            float value = (float) random.nextGaussian(); // drawn either way, so both models share the rest
+            w2[i] = zeroWeak && (channel == WEAK[0] || channel == WEAK[1]) ? 0 : value;
+        }
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 2, 3, 3);
+        Value conv = b.op("Conv", x, b.initializer("w1", Tensor.ofFloats(new long[] {4, 2, 1, 1}, w1)),
+                b.initializer("b1", Tensor.ofFloats(new long[] {4}, 0.1f, 0.2f, 0.3f, 0.4f)));
+        Value bn = b.op("BatchNormalization", List.of(), conv,
+                b.initializer("s", Tensor.ofFloats(new long[] {4}, 1, 2, 0.5f, 1)),
+                b.initializer("t", Tensor.ofFloats(new long[] {4}, 0, 1, -1, 0.5f)),
+                b.initializer("m", Tensor.ofFloats(new long[] {4}, 0.1f, 0, 0.2f, 0)),
+                b.initializer("v", Tensor.ofFloats(new long[] {4}, 1, 2, 1, 0.5f)));
+        Value flat = b.op("Flatten", b.op("Relu", bn));
+        b.output(b.op("Gemm", List.of(Attribute.of("transB", 1L)), flat,
+                b.initializer("w2", Tensor.ofFloats(new long[] {5, 36}, w2)),
+                b.initializer("b2", Tensor.ofFloats(new long[] {5}, new float[5]))));
+        return b.build();
+    }
+
+    /** Runs {@code model} on ONNX Runtime with x = a fixed ramp of the given shape. */
+    private float[] run(Model model, String name, long... shape) throws Exception {
+        Path file = dir.resolve(name);
+        ModelExporter.write(model, file);
+        float[] x = new float[(int) java.util.Arrays.stream(shape).reduce(1, (a, c) -> a * c)];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i % 7) * 0.3f - 0.8f;
+        }
+        try (InferenceSession session = InferenceSession.open(file, SessionConfig.defaults())) {
+            return session.run(Map.of("x", Tensor.ofFloats(shape, x))).values().iterator().next().toFloatArray();
+        }
+    }
+
+    @Test
+    void removedChannelsComputeWhatZeroedChannelsCompute() throws Exception {
+        Model pruned = model(false);
+        List<PassPipeline.Step> steps = new PassPipeline(Steps.create("prune", Map.of("method", "channels",
+                "sparsity", 0.5))).run(pruned, PassContext.quiet());
+
+        assertArrayEquals(new long[] {2, 2, 1, 1}, pruned.graph().initializers().get(0).constValue().dims());
+        assertArrayEquals(new long[] {5, 18}, pruned.graph().initializers().stream()
+                .filter(v -> v.name().equals("w2")).findFirst().orElseThrow().constValue().dims());
+        assertEquals(List.of(4L * 2 + 4 * 5 + 36 * 5 + 5, 2L * 2 + 2 * 5 + 18 * 5 + 5),
+                steps.get(0).changed().get("parameters"));
+        float[] expected = run(model(true), "zeroed.onnx", 1, 2, 3, 3);
+        float[] actual = run(pruned, "pruned.onnx", 1, 2, 3, 3);
+        assertArrayEquals(expected, actual, 1e-5f);
+        assertTrue(Math.abs(expected[0]) > 1e-3, "a meaningful output");
+    }
+
+    @Test
+    void channelsReachingAGraphOutputStay() throws Exception {
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 4);
+        b.output(b.op("Relu", b.op("MatMul", x, b.initializer("w", Tensor.ofFloats(new long[] {4, 3},
+                new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})))));
+        Model model = b.build();
+        List<PassPipeline.Step> steps = new PassPipeline(Steps.create("prune", Map.of("method", "channels",
+                "sparsity", 0.5))).run(model, PassContext.quiet());
+        assertTrue(steps.get(0).changed().isEmpty(), "the model's outputs keep their width");
+    }
+
+    @Test
+    void aResidualAddKeepsTheSameChannelsOnBothSides() throws Exception {
+        Random random = new Random(5);
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 6);
+        Value left = b.op("MatMul", x, b.initializer("a", Tensor.ofFloats(new long[] {6, 4}, gaussian(random, 24))));
+        Value right = b.op("MatMul", x, b.initializer("c", Tensor.ofFloats(new long[] {6, 4}, gaussian(random, 24))));
+        Value sum = b.op("Relu", b.op("Add", left, right));
+        b.output(b.op("MatMul", sum, b.initializer("d", Tensor.ofFloats(new long[] {4, 2}, gaussian(random, 8)))));
+        Model model = b.build();
+
+        new PassPipeline(Steps.create("prune", Map.of("method", "channels", "sparsity", 0.5))).run(model,
+                PassContext.quiet());
+
+        for (String name : List.of("a", "c")) {
+            assertArrayEquals(new long[] {6, 2}, weight(model, name).dims(), name);
+        }
+        assertArrayEquals(new long[] {2, 2}, weight(model, "d").dims());
+        assertEquals(2, run(model, "residual.onnx", 1, 6).length); // ONNX Runtime accepts the shrunk shapes
+    }
+
+    private static Tensor weight(Model model, String name) {
+        return model.graph().initializers().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow()
+                .constValue();
+    }
+
+    private static float[] gaussian(Random random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}

@@ -1,0 +1,297 @@
+package dev.edgecompress.passes.pruning;
+
+import dev.edgecompress.ir.Graph;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Use;
+import dev.edgecompress.ir.Value;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Finds what structured channel pruning can remove, and everything that must shrink with it.
+ *
+ * <p>A <em>producer</em> is a Conv (group 1), Gemm or MatMul with a constant weight; its output
+ * channels are Conv's axis 1 and Gemm/MatMul's last axis. From each producer the channels are
+ * followed through ops that keep them (activations, BatchNormalization, pooling, Dropout,
+ * Identity, Add/Mul with a per-channel constant) to <em>consumers</em> whose input channels are
+ * the same channels (Conv weight axis 1; Gemm/MatMul weight rows or columns), also after a Flatten
+ * of [N, C, H, W], where channel c becomes features c*H*W .. (c+1)*H*W - 1. An Add or Mul of two
+ * such values joins their producers into one <em>group</em> that must keep the same channels
+ * (residual connections). A group whose channels reach anything else (a graph output, Concat,
+ * Reshape, a subgraph) is left alone.
+ */
+final class ChannelGroups {
+
+    static final Set<String> PASS_THROUGH = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid",
+            "HardSwish", "Elu", "Selu", "Softplus", "Erf", "Dropout", "Identity", "MaxPool", "AveragePool",
+            "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization");
+
+    /** A Conv/Gemm/MatMul whose output channels can be removed. */
+    record Producer(Node node, Value weight, int channels) {
+    }
+
+    /** A weight to slice: keep, along {@code axis}, the kept channels each expanded by {@code repeat}. */
+    record Slice(Value value, int axis, int repeat) {
+    }
+
+    /** Producers that keep the same channels, and every tensor that must be sliced with them. */
+    static final class Group {
+        final List<Producer> producers = new ArrayList<>();
+        final List<Slice> slices = new ArrayList<>();
+        final List<Value> reshaped = new ArrayList<>();
+        boolean blocked;
+        int channels;
+    }
+
+    private ChannelGroups() {
+    }
+
+    static List<Group> find(Graph graph, Set<String> skip) {
+        Map<Node, Group> groupOf = new IdentityHashMap<>();
+        List<Group> groups = new ArrayList<>();
+        for (Node node : graph.nodes()) {
+            Producer producer = producer(node);
+            if (producer == null || groupOf.containsKey(node)) {
+                continue;
+            }
+            Group group = new Group();
+            group.channels = producer.channels();
+            groups.add(group);
+            Deque<Producer> pending = new ArrayDeque<>(List.of(producer));
+            Map<Value, Boolean> seen = new IdentityHashMap<>();
+            while (!pending.isEmpty()) {
+                Producer p = pending.pop();
+                if (groupOf.containsKey(p.node())) {
+                    continue;
+                }
+                groupOf.put(p.node(), group);
+                group.producers.add(p);
+                if (p.channels() != group.channels || p.node().name() != null && skip.contains(p.node().name())
+                        || skip.contains(p.node().opType()) || skip.contains(p.weight().name())) {
+                    group.blocked = true;
+                }
+                follow(p.node().output(0), group, pending, seen);
+            }
+        }
+        return groups.stream().filter(g -> !g.blocked).toList();
+    }
+
+    static Producer producer(Node node) {
+        if (!node.normalizedDomain().isEmpty() || node.outputs().size() != 1) {
+            return null;
+        }
+        Value weight = node.input(1);
+        if (weight == null || weight.constValue() == null || weight.uses().size() != 1 || weight.isGraphInput()) {
+            return null;
+        }
+        Tensor w = weight.constValue();
+        return switch (node.opType()) {
+            case "Conv" -> node.intAttribute("group", 1) == 1 && w.rank() >= 3
+                    ? new Producer(node, weight, (int) w.dim(0)) : null;
+            case "Gemm" -> w.rank() == 2 && node.intAttribute("transA", 0) == 0
+                    ? new Producer(node, weight, (int) w.dim(node.intAttribute("transB", 0) == 1 ? 0 : 1)) : null;
+            case "MatMul" -> w.rank() == 2 ? new Producer(node, weight, (int) w.dim(1)) : null;
+            default -> null;
+        };
+    }
+
+    /** Follows the channels of {@code value} to their consumers, recording what must be sliced. */
+    private static void follow(Value value, Group group, Deque<Producer> pending, Map<Value, Boolean> seen) {
+        if (seen.put(value, true) != null) {
+            return;
+        }
+        if (value.isGraphOutput()) {
+            group.blocked = true;
+            return;
+        }
+        group.reshaped.add(value);
+        for (Use use : value.uses()) {
+            Node node = use.node();
+            String op = node.normalizedDomain().isEmpty() ? node.opType() : "";
+            if (use.inputIndex() == 0 && PASS_THROUGH.contains(op) && !(op.equals("Dropout") && dropoutMaskUsed(node))) {
+                if (op.equals("BatchNormalization")) {
+                    for (int i = 1; i <= 4; i++) {
+                        if (!perChannelConstant(node.input(i), group.channels)) {
+                            group.blocked = true;
+                            return;
+                        }
+                        group.slices.add(new Slice(node.input(i), 0, 1));
+                    }
+                }
+                follow(node.output(0), group, pending, seen);
+            } else if ((op.equals("Add") || op.equals("Mul") || op.equals("Sub")) && node.inputs().size() == 2) {
+                Value other = node.input(1 - use.inputIndex());
+                if (other.constValue() != null) {
+                    int axis = channelAxisOf(other.constValue(), group.channels, value);
+                    if (axis == -2) {
+                        group.blocked = true;
+                        return;
+                    }
+                    if (axis >= 0) {
+                        group.slices.add(new Slice(other, axis, 1));
+                    }
+                } else {
+                    joinProducerOf(other, group, pending, seen);
+                }
+                follow(node.output(0), group, pending, seen);
+            } else if (op.equals("Flatten") && use.inputIndex() == 0 && node.intAttribute("axis", 1) == 1) {
+                followFlattened(node.output(0), group, seen);
+            } else if (!consume(node, use.inputIndex(), group, 1)) {
+                group.blocked = true;
+                return;
+            }
+        }
+    }
+
+    /** The other side of a residual Add: its producer must keep the same channels. */
+    private static void joinProducerOf(Value other, Group group, Deque<Producer> pending, Map<Value, Boolean> seen) {
+        Value cursor = other;
+        while (cursor.producer() != null) {
+            Node node = cursor.producer();
+            Producer producer = producer(node);
+            if (producer != null) {
+                pending.push(producer);
+                return;
+            }
+            if (!PASS_THROUGH.contains(node.opType()) || node.input(0) == null) {
+                break;
+            }
+            cursor = node.input(0);
+        }
+        group.blocked = true;
+    }
+
+    /** A Flatten of [N, C, H, W]: its consumers see each channel as H*W consecutive features. */
+    private static void followFlattened(Value flat, Group group, Map<Value, Boolean> seen) {
+        if (flat.isGraphOutput()) {
+            group.blocked = true;
+            return;
+        }
+        group.reshaped.add(flat);
+        for (Use use : flat.uses()) {
+            Node node = use.node();
+            Tensor w = node.input(1) == null || node.input(1).constValue() == null ? null : node.input(1).constValue();
+            int features = w == null ? -1 : (int) (node.opType().equals("Gemm") && node.intAttribute("transB", 0) == 1
+                    ? w.dim(w.rank() - 1) : w.dim(0));
+            if (features <= 0 || features % group.channels != 0
+                    || !consume(node, use.inputIndex(), group, features / group.channels)) {
+                group.blocked = true;
+                return;
+            }
+        }
+    }
+
+    /** Records the slice of a consumer's weight; false when the node cannot consume channels. */
+    private static boolean consume(Node node, int inputIndex, Group group, int repeat) {
+        if (inputIndex != 0 || !node.normalizedDomain().isEmpty()) {
+            return false;
+        }
+        Value weight = node.input(1);
+        if (weight == null || weight.constValue() == null || weight.uses().size() != 1) {
+            return false;
+        }
+        Tensor w = weight.constValue();
+        switch (node.opType()) {
+            case "Conv" -> {
+                if (node.intAttribute("group", 1) != 1 || repeat != 1 || w.dim(1) != group.channels) {
+                    return false;
+                }
+                group.slices.add(new Slice(weight, 1, 1));
+            }
+            case "Gemm" -> {
+                if (node.intAttribute("transA", 0) != 0) {
+                    return false;
+                }
+                int axis = node.intAttribute("transB", 0) == 1 ? 1 : 0;
+                if (w.rank() != 2 || w.dim(axis) != (long) group.channels * repeat) {
+                    return false;
+                }
+                group.slices.add(new Slice(weight, axis, repeat));
+            }
+            case "MatMul" -> {
+                if (w.rank() != 2 || w.dim(0) != (long) group.channels * repeat) {
+                    return false;
+                }
+                group.slices.add(new Slice(weight, 0, repeat));
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code value} is a 1-D constant of {@code channels} entries (BatchNormalization parameters). */
+    private static boolean perChannelConstant(Value value, int channels) {
+        return value != null && value.constValue() != null && value.constValue().rank() == 1
+                && value.constValue().dim(0) == channels && value.uses().size() == 1;
+    }
+
+    /**
+     * The axis of a broadcast constant that runs along the channels of {@code activation}; -1 when
+     * it does not vary along them (a scalar), -2 when it cannot be sliced (shared, or misaligned).
+     */
+    private static int channelAxisOf(Tensor constant, int channels, Value activation) {
+        long[] dims = constant.dims();
+        boolean convLayout = activation.producer() != null && "Conv".equals(sourceOp(activation));
+        int fromEnd = convLayout ? 3 : 1; // NCHW: C is 3rd from the end; [N, F]: last
+        int axis = dims.length - fromEnd;
+        if (dims.length == 0 || axis < 0 || dims[axis] == 1) {
+            boolean allOnes = java.util.Arrays.stream(dims).allMatch(d -> d == 1);
+            return allOnes ? -1 : -2;
+        }
+        return dims[axis] == channels ? axis : -2;
+    }
+
+    private static String sourceOp(Value value) {
+        Value cursor = value;
+        while (cursor.producer() != null) {
+            Node node = cursor.producer();
+            if (producer(node) != null) {
+                return node.opType();
+            }
+            cursor = node.input(0);
+            if (cursor == null) {
+                break;
+            }
+        }
+        return "";
+    }
+
+    /** L1 norm of each output channel over the group's producers. */
+    static double[] channelNorms(Group group) {
+        double[] norms = new double[group.channels];
+        for (Producer p : group.producers) {
+            Tensor w = p.weight().constValue();
+            float[] values = w.toFloatArray();
+            boolean channelsFirst = p.node().opType().equals("Conv")
+                    || p.node().opType().equals("Gemm") && p.node().intAttribute("transB", 0) == 1;
+            int channels = group.channels;
+            int per = values.length / channels;
+            for (int i = 0; i < values.length; i++) {
+                int c = channelsFirst ? i / per : i % channels;
+                norms[c] += Math.abs(values[i]);
+            }
+        }
+        return norms;
+    }
+
+    static Map<String, Object> describe(Group group, int kept) {
+        Map<String, Object> layer = new LinkedHashMap<>();
+        layer.put("producers", group.producers.stream().map(p -> p.node().name() != null ? p.node().name()
+                : p.weight().name()).toList());
+        layer.put("channels", List.of(group.channels, kept));
+        return layer;
+    }
+
+    private static boolean dropoutMaskUsed(Node node) {
+        return node.outputs().size() > 1 && node.output(1) != null && node.output(1).hasUses();
+    }
+}
