@@ -14,9 +14,6 @@ import dev.edgecompress.ir.TensorData;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.ir.ValueType;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -101,15 +98,13 @@ public final class ModelIoBenchmark {
     }
 
     private static void roundTrip(Path in, Path out) throws Exception {
-        System.gc();
-        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+        PeakHeap.reset();
         long start = System.nanoTime();
         Model model = ModelImporter.load(in);
         long imported = System.nanoTime();
         WrittenModel written = ModelExporter.write(model, out);
         long exported = System.nanoTime();
-        long peakHeap = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == MemoryType.HEAP).mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long peakHeap = PeakHeap.bytes();
         long inputBytes = Files.size(in) + (Files.exists(Path.of(in + ".data")) ? Files.size(Path.of(in + ".data")) : 0);
         System.out.printf("{\"tool\": \"edgecompress\", \"import_s\": %.3f, \"export_s\": %.3f, \"total_s\": %.3f,"
                         + " \"model_bytes\": %d, \"peak_heap_bytes\": %d, \"peak_rss_bytes\": %d, \"written_bytes\": %d}%n",

@@ -13,9 +13,6 @@ import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
 import dev.edgecompress.runtime.data.Dataset;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -64,8 +61,7 @@ public final class PruningBenchmark {
     }
 
     private static void large(Path in, Path out) throws Exception {
-        System.gc();
-        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+        PeakHeap.reset();
         long start = System.nanoTime();
         Model model = ModelImporter.load(in);
         long imported = System.nanoTime();
@@ -74,8 +70,7 @@ public final class PruningBenchmark {
         long pruned = System.nanoTime();
         ModelExporter.write(model, out);
         long exported = System.nanoTime();
-        long peakHeap = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == MemoryType.HEAP).mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long peakHeap = PeakHeap.bytes();
         ModelStatistics stats = ModelStatistics.of(model);
         System.out.printf("{\"parameters\": %d, \"nonzero\": %d, \"import_s\": %.3f, \"prune_s\": %.3f,"
                         + " \"export_s\": %.3f, \"peak_heap_bytes\": %d, \"pass_reported_s\": %.3f}%n",

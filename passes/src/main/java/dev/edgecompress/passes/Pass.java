@@ -12,8 +12,10 @@ public interface Pass {
     /** The pass's name in reports and recipes, for example {@code prune-l1}. */
     String name();
 
-    /** The configuration, as reports and provenance record it. */
-    Map<String, Object> params();
+    /** The configuration, as reports and provenance record it; none by default. */
+    default Map<String, Object> params() {
+        return Map.of();
+    }
 
     /** Rewrites {@code model}; returns whether anything changed, and details for the report. */
     PassResult run(Model model, PassContext context);

@@ -35,11 +35,6 @@ class PassPipelineTest {
         }
 
         @Override
-        public Map<String, Object> params() {
-            return Map.of();
-        }
-
-        @Override
         public PassResult run(Model model, PassContext context) {
             model.graph().append(new Node(null, "Relu", List.of(Value.detached("ghost", null)), List.of("")));
             return PassResult.changed(Map.of());

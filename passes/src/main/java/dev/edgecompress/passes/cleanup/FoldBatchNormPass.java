@@ -36,11 +36,6 @@ public final class FoldBatchNormPass implements Pass {
     }
 
     @Override
-    public Map<String, Object> params() {
-        return Map.of();
-    }
-
-    @Override
     public PassResult run(Model model, PassContext context) {
         Graph graph = model.graph();
         List<Node> folded = new ArrayList<>();

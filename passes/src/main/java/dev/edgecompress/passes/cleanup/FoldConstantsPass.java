@@ -33,11 +33,6 @@ public final class FoldConstantsPass implements Pass {
     }
 
     @Override
-    public Map<String, Object> params() {
-        return Map.of();
-    }
-
-    @Override
     public PassResult run(Model model, PassContext context) {
         Graph graph = model.graph();
         List<Node> folded = new ArrayList<>();

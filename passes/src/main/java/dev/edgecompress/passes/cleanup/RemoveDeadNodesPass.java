@@ -23,11 +23,6 @@ public final class RemoveDeadNodesPass implements Pass {
     }
 
     @Override
-    public Map<String, Object> params() {
-        return Map.of();
-    }
-
-    @Override
     public PassResult run(Model model, PassContext context) {
         Graph graph = model.graph();
         List<Node> nodes = graph.nodes();

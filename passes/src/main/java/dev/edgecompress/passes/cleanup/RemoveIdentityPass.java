@@ -25,11 +25,6 @@ public final class RemoveIdentityPass implements Pass {
     }
 
     @Override
-    public Map<String, Object> params() {
-        return Map.of();
-    }
-
-    @Override
     public PassResult run(Model model, PassContext context) {
         List<Node> removed = new ArrayList<>();
         for (Node node : List.copyOf(model.graph().nodes())) {
