@@ -131,6 +131,57 @@ class ChannelPruningTest {
         assertEquals(2, run(model, "residual.onnx", 1, 6).length); // ONNX Runtime accepts the shrunk shapes
     }
 
+    /**
+     * x -> ConvA(4) -> Relu -> a;  x -> ConvB(6) -> Relu -> b;  Concat(a, b) -> ConvC(3) -> y.
+     * Weak channels: A {1, 3}, B {0, 2, 4}; with {@code zeroWeak} ConvC ignores them.
+     */
+    private static Model inception(boolean zeroWeak) {
+        Random random = new Random(17);
+        float[] wa = branchWeights(random, 4, new int[] {1, 3});
+        float[] wb = branchWeights(random, 6, new int[] {0, 2, 4});
+        float[] wc = gaussian(random, 3 * 10);
+        if (zeroWeak) {
+            for (int o = 0; o < 3; o++) {
+                for (int c : new int[] {1, 3, 4, 6, 8}) {
+                    wc[o * 10 + c] = 0;
+                }
+            }
+        }
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 2, 3, 3);
+        Value a = b.op("Relu", b.op("Conv", x, b.initializer("wa", Tensor.ofFloats(new long[] {4, 2, 1, 1}, wa))));
+        Value c = b.op("Relu", b.op("Conv", x, b.initializer("wb", Tensor.ofFloats(new long[] {6, 2, 1, 1}, wb)),
+                b.initializer("bb", Tensor.ofFloats(new long[] {6}, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f))));
+        Value joined = b.op("Concat", List.of(Attribute.of("axis", 1L)), a, c);
+        b.output(b.op("Conv", joined, b.initializer("wc", Tensor.ofFloats(new long[] {3, 10, 1, 1}, wc))));
+        return b.build();
+    }
+
+    private static float[] branchWeights(Random random, int channels, int[] weak) {
+        float[] w = new float[channels * 2];
+        for (int o = 0; o < channels; o++) {
+            boolean isWeak = java.util.Arrays.stream(weak).anyMatch(k -> k == o);
+            for (int i = 0; i < 2; i++) {
+                w[o * 2 + i] = (isWeak ? 0.05f : 1f) * (random.nextFloat() + 0.5f) * (i == 0 ? 1 : -1);
+            }
+        }
+        return w;
+    }
+
+    @Test
+    void channelsThroughAConcatKeepTheirOffsets() throws Exception {
+        Model pruned = inception(false);
+        new PassPipeline(Steps.create("prune", Map.of("method", "channels", "sparsity", 0.5))).run(pruned,
+                PassContext.quiet());
+
+        assertArrayEquals(new long[] {2, 2, 1, 1}, weight(pruned, "wa").dims());
+        assertArrayEquals(new long[] {3, 2, 1, 1}, weight(pruned, "wb").dims());
+        assertArrayEquals(new long[] {3}, weight(pruned, "bb").dims());
+        assertArrayEquals(new long[] {3, 5, 1, 1}, weight(pruned, "wc").dims());
+        assertArrayEquals(run(inception(true), "zeroed-inception.onnx", 1, 2, 3, 3),
+                run(pruned, "pruned-inception.onnx", 1, 2, 3, 3), 1e-5f);
+    }
+
     private static Tensor weight(Model model, String name) {
         return model.graph().initializers().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow()
                 .constValue();

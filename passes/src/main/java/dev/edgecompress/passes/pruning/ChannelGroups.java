@@ -24,8 +24,9 @@ import java.util.Set;
  * the same channels (Conv weight axis 1; Gemm/MatMul weight rows or columns), also after a Flatten
  * of [N, C, H, W], where channel c becomes features c*H*W .. (c+1)*H*W - 1. An Add or Mul of two
  * such values joins their producers into one <em>group</em> that must keep the same channels
- * (residual connections). A group whose channels reach anything else (a graph output, Concat,
- * Reshape, a subgraph) is left alone.
+ * (residual connections). Through a Concat on the channel axis the channels become one input's
+ * range of the concatenated channels, which consumers after it see at that offset. A group whose
+ * channels reach anything else (a graph output, Reshape, a subgraph) is left alone.
  */
 final class ChannelGroups {
 
@@ -37,8 +38,19 @@ final class ChannelGroups {
     record Producer(Node node, Value weight, int channels) {
     }
 
-    /** A weight to slice: keep, along {@code axis}, the kept channels each expanded by {@code repeat}. */
-    record Slice(Value value, int axis, int repeat) {
+    /**
+     * A weight to slice: keep, along {@code axis}, the kept channels each expanded by
+     * {@code repeat}. With {@code via}, the channels reached the weight through a Concat, where
+     * they are one input's range among the others' channels.
+     */
+    record Slice(Value value, int axis, int repeat, ConcatInput via) {
+        Slice(Value value, int axis, int repeat) {
+            this(value, axis, repeat, null);
+        }
+    }
+
+    /** Input {@code index} of a channel-axis Concat. */
+    record ConcatInput(Node concat, int index) {
     }
 
     /** Producers that keep the same channels, and every tensor that must be sliced with them. */
@@ -77,7 +89,7 @@ final class ChannelGroups {
                         || skip.contains(p.node().opType()) || skip.contains(p.weight().name())) {
                     group.blocked = true;
                 }
-                follow(p.node().output(0), group, pending, seen);
+                follow(p.node().output(0), group, pending, seen, null);
             }
         }
         return groups.stream().filter(g -> !g.blocked).toList();
@@ -102,8 +114,12 @@ final class ChannelGroups {
         };
     }
 
-    /** Follows the channels of {@code value} to their consumers, recording what must be sliced. */
-    private static void follow(Value value, Group group, Deque<Producer> pending, Map<Value, Boolean> seen) {
+    /**
+     * Follows the channels of {@code value} to their consumers, recording what must be sliced;
+     * {@code via} is the Concat input they came through, if any.
+     */
+    private static void follow(Value value, Group group, Deque<Producer> pending, Map<Value, Boolean> seen,
+            ConcatInput via) {
         if (seen.put(value, true) != null) {
             return;
         }
@@ -112,38 +128,45 @@ final class ChannelGroups {
             return;
         }
         group.reshaped.add(value);
+        int width = via == null ? group.channels : concatWidth(via.concat());
         for (Use use : value.uses()) {
             Node node = use.node();
             String op = node.normalizedDomain().isEmpty() ? node.opType() : "";
             if (use.inputIndex() == 0 && PASS_THROUGH.contains(op) && !(op.equals("Dropout") && dropoutMaskUsed(node))) {
                 if (op.equals("BatchNormalization")) {
                     for (int i = 1; i <= 4; i++) {
-                        if (!perChannelConstant(node.input(i), group.channels)) {
+                        if (!perChannelConstant(node.input(i), width)) {
                             group.blocked = true;
                             return;
                         }
-                        group.slices.add(new Slice(node.input(i), 0, 1));
+                        group.slices.add(new Slice(node.input(i), 0, 1, via));
                     }
                 }
-                follow(node.output(0), group, pending, seen);
+                follow(node.output(0), group, pending, seen, via);
             } else if ((op.equals("Add") || op.equals("Mul") || op.equals("Sub")) && node.inputs().size() == 2) {
                 Value other = node.input(1 - use.inputIndex());
                 if (other.constValue() != null) {
-                    int axis = channelAxisOf(other.constValue(), group.channels, value);
+                    int axis = channelAxisOf(other.constValue(), width, value);
                     if (axis == -2) {
                         group.blocked = true;
                         return;
                     }
                     if (axis >= 0) {
-                        group.slices.add(new Slice(other, axis, 1));
+                        group.slices.add(new Slice(other, axis, 1, via));
                     }
-                } else {
+                } else if (via == null) {
                     joinProducerOf(other, group, pending, seen);
+                } else {
+                    group.blocked = true; // a residual over concatenated channels: not followed
+                    return;
                 }
-                follow(node.output(0), group, pending, seen);
+                follow(node.output(0), group, pending, seen, via);
+            } else if (op.equals("Concat") && via == null && node.intAttribute("axis", 0) == 1
+                    && concatWidth(node) > 0 && !seen.containsKey(node.output(0))) {
+                follow(node.output(0), group, pending, seen, new ConcatInput(node, use.inputIndex()));
             } else if (op.equals("Flatten") && use.inputIndex() == 0 && node.intAttribute("axis", 1) == 1) {
-                followFlattened(node.output(0), group, seen);
-            } else if (!consume(node, use.inputIndex(), group, 1)) {
+                followFlattened(node.output(0), group, seen, via);
+            } else if (!consume(node, use.inputIndex(), group, 1, via)) {
                 group.blocked = true;
                 return;
             }
@@ -169,7 +192,8 @@ final class ChannelGroups {
     }
 
     /** A Flatten of [N, C, H, W]: its consumers see each channel as H*W consecutive features. */
-    private static void followFlattened(Value flat, Group group, Map<Value, Boolean> seen) {
+    private static void followFlattened(Value flat, Group group, Map<Value, Boolean> seen, ConcatInput via) {
+        int width = via == null ? group.channels : concatWidth(via.concat());
         if (flat.isGraphOutput()) {
             group.blocked = true;
             return;
@@ -180,8 +204,8 @@ final class ChannelGroups {
             Tensor w = node.input(1) == null || node.input(1).constValue() == null ? null : node.input(1).constValue();
             int features = w == null ? -1 : (int) (node.opType().equals("Gemm") && node.intAttribute("transB", 0) == 1
                     ? w.dim(w.rank() - 1) : w.dim(0));
-            if (features <= 0 || features % group.channels != 0
-                    || !consume(node, use.inputIndex(), group, features / group.channels)) {
+            if (features <= 0 || features % width != 0
+                    || !consume(node, use.inputIndex(), group, features / width, via)) {
                 group.blocked = true;
                 return;
             }
@@ -189,7 +213,8 @@ final class ChannelGroups {
     }
 
     /** Records the slice of a consumer's weight; false when the node cannot consume channels. */
-    private static boolean consume(Node node, int inputIndex, Group group, int repeat) {
+    private static boolean consume(Node node, int inputIndex, Group group, int repeat, ConcatInput via) {
+        int width = via == null ? group.channels : concatWidth(via.concat());
         if (inputIndex != 0 || !node.normalizedDomain().isEmpty()) {
             return false;
         }
@@ -200,26 +225,26 @@ final class ChannelGroups {
         Tensor w = weight.constValue();
         switch (node.opType()) {
             case "Conv" -> {
-                if (node.intAttribute("group", 1) != 1 || repeat != 1 || w.dim(1) != group.channels) {
+                if (node.intAttribute("group", 1) != 1 || repeat != 1 || w.dim(1) != width) {
                     return false;
                 }
-                group.slices.add(new Slice(weight, 1, 1));
+                group.slices.add(new Slice(weight, 1, 1, via));
             }
             case "Gemm" -> {
                 if (node.intAttribute("transA", 0) != 0) {
                     return false;
                 }
                 int axis = node.intAttribute("transB", 0) == 1 ? 1 : 0;
-                if (w.rank() != 2 || w.dim(axis) != (long) group.channels * repeat) {
+                if (w.rank() != 2 || w.dim(axis) != (long) width * repeat) {
                     return false;
                 }
-                group.slices.add(new Slice(weight, axis, repeat));
+                group.slices.add(new Slice(weight, axis, repeat, via));
             }
             case "MatMul" -> {
-                if (w.rank() != 2 || w.dim(0) != (long) group.channels * repeat) {
+                if (w.rank() != 2 || w.dim(0) != (long) width * repeat) {
                     return false;
                 }
-                group.slices.add(new Slice(weight, 0, repeat));
+                group.slices.add(new Slice(weight, 0, repeat, via));
             }
             default -> {
                 return false;
@@ -263,6 +288,50 @@ final class ChannelGroups {
             }
         }
         return "";
+    }
+
+    /** The channels of each Concat input, as their producers have them now; null when one is unknown. */
+    static int[] concatInputChannels(Node concat) {
+        int[] counts = new int[concat.inputs().size()];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = channelsOf(concat.input(i));
+            if (counts[i] <= 0) {
+                return null;
+            }
+        }
+        return counts;
+    }
+
+    private static int concatWidth(Node concat) {
+        int[] counts = concatInputChannels(concat);
+        return counts == null ? -1 : java.util.Arrays.stream(counts).sum();
+    }
+
+    /** Channels of a value traced back through channel-keeping ops to its producer; -1 when unknown. */
+    private static int channelsOf(Value value) {
+        Value cursor = value;
+        while (cursor != null && cursor.producer() != null) {
+            Node node = cursor.producer();
+            Producer producer = producer(node);
+            if (producer != null) {
+                return channelCount(producer);
+            }
+            if (!PASS_THROUGH.contains(node.opType())) {
+                return -1;
+            }
+            cursor = node.input(0);
+        }
+        return -1;
+    }
+
+    /** A producer's output channels as its weight has them now. */
+    static int channelCount(Producer producer) {
+        Tensor w = producer.weight().constValue();
+        return (int) switch (producer.node().opType()) {
+            case "Conv" -> w.dim(0);
+            case "Gemm" -> w.dim(producer.node().intAttribute("transB", 0) == 1 ? 0 : 1);
+            default -> w.dim(1);
+        };
     }
 
     /** L1 norm of each output channel over the group's producers. */

@@ -18,7 +18,7 @@ import java.util.stream.IntStream;
  * {@code sparsity} of output channels with the smallest L1 norm (summed over the group's
  * producers) is removed, and every tensor that carries those channels shrinks: producer weights
  * and biases, BatchNormalization parameters, per-channel constants, and the input channels of the
- * consumers. The model gets physically smaller and faster, unlike unstructured pruning.
+ * consumers, also behind a channel-axis Concat, where the group's channels are one input's range. The model gets physically smaller and faster, unlike unstructured pruning.
  *
  * <pre>
  *   Conv(W [16,6,5,5], b [16]) -> BN [16] -> Relu -> Flatten -> Gemm(W [120, 16*25])
@@ -57,12 +57,14 @@ public final class ChannelPruningPass implements Pass {
                 continue;
             }
             int[] kept = strongest(ChannelGroups.channelNorms(group), keep);
+            // Slices first: a Concat's offsets are read from the producers as they are now.
+            for (ChannelGroups.Slice slice : group.slices) {
+                int[] indices = slice.via() == null ? kept : throughConcat(slice.via(), group.channels, kept);
+                slice.value().setConstValue(TensorSlicing.keep(slice.value().constValue(), slice.axis(), indices,
+                        slice.repeat()));
+            }
             for (ChannelGroups.Producer producer : group.producers) {
                 shrinkProducer(producer, kept);
-            }
-            for (ChannelGroups.Slice slice : group.slices) {
-                slice.value().setConstValue(TensorSlicing.keep(slice.value().constValue(), slice.axis(), kept,
-                        slice.repeat()));
             }
             for (Value value : group.reshaped) {
                 value.setType(null); // its shape changed; ONNX Runtime infers it again
@@ -85,6 +87,32 @@ public final class ChannelPruningPass implements Pass {
             }
         }
         return config.sparsity();
+    }
+
+    /**
+     * The kept indices in the concatenated channels: every other input's channels, and this
+     * input's kept channels at its offset.
+     */
+    private static int[] throughConcat(ChannelGroups.ConcatInput via, int channels, int[] kept) {
+        int[] counts = ChannelGroups.concatInputChannels(via.concat());
+        int offset = 0;
+        int total = 0;
+        for (int i = 0; i < counts.length; i++) {
+            offset += i < via.index() ? counts[i] : 0;
+            total += counts[i];
+        }
+        int[] indices = new int[total - channels + kept.length];
+        int n = 0;
+        for (int c = 0; c < offset; c++) {
+            indices[n++] = c;
+        }
+        for (int k : kept) {
+            indices[n++] = offset + k;
+        }
+        for (int c = offset + channels; c < total; c++) {
+            indices[n++] = c;
+        }
+        return indices;
     }
 
     /** Indices of the {@code keep} largest norms, in ascending index order (ties: lower index wins). */
