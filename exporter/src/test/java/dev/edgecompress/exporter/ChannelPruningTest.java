@@ -160,7 +160,8 @@ class ChannelPruningTest {
     private static float[] branchWeights(Random random, int channels, int[] weak) {
         float[] w = new float[channels * 2];
         for (int o = 0; o < channels; o++) {
-            boolean isWeak = java.util.Arrays.stream(weak).anyMatch(k -> k == o);
+            int channel = o;
+            boolean isWeak = java.util.Arrays.stream(weak).anyMatch(k -> k == channel);
             for (int i = 0; i < 2; i++) {
                 w[o * 2 + i] = (isWeak ? 0.05f : 1f) * (random.nextFloat() + 0.5f) * (i == 0 ? 1 : -1);
             }
