@@ -7,6 +7,7 @@ import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
 import dev.edgecompress.passes.pruning.ChannelPruningPass;
 import dev.edgecompress.passes.pruning.GlobalL1PruningPass;
 import dev.edgecompress.passes.pruning.MagnitudePruningPass;
+import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.pruning.PruningConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,6 +49,19 @@ public final class Steps {
             default -> throw new PassConfigException("type", "unknown step type '" + type
                     + "'; known: prune, cleanup, fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes");
         };
+    }
+
+    /**
+     * A gradual pruning schedule from its parameters ({@code initial_sparsity}, default 0;
+     * {@code final_sparsity}; {@code begin_step}, default 0; {@code end_step}; {@code frequency},
+     * default 100; {@code power}, default 3), as a fine-tuning step's {@code schedule} field holds them.
+     */
+    public static PolynomialDecay schedule(Map<String, Object> params) {
+        Map<String, Object> p = new LinkedHashMap<>(params);
+        known(p, Set.of("initial_sparsity", "final_sparsity", "begin_step", "end_step", "frequency", "power"));
+        return new PolynomialDecay(number(p, "initial_sparsity", 0.0), number(p, "final_sparsity", null),
+                (long) (double) number(p, "begin_step", 0.0), (long) (double) number(p, "end_step", null),
+                (long) (double) number(p, "frequency", 100.0), number(p, "power", 3.0));
     }
 
     /** The step a {@code --prune METHOD:SPARSITY} option stands for. */

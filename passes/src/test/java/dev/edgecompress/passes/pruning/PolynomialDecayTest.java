@@ -37,6 +37,15 @@ class PolynomialDecayTest {
     }
 
     @Test
+    void readsStepParametersWithTfMotDefaults() {
+        PolynomialDecay fromParams = dev.edgecompress.passes.Steps.schedule(java.util.Map.of("final_sparsity", 0.8,
+                "end_step", 1000));
+        assertEquals(new PolynomialDecay(0, 0.8, 0, 1000, 100, 3), fromParams);
+        assertEquals("end_stp", assertThrows(PassConfigException.class, () -> dev.edgecompress.passes.Steps.schedule(
+                java.util.Map.of("final_sparsity", 0.8, "end_stp", 10))).field());
+    }
+
+    @Test
     void checksItsConfiguration() {
         assertEquals("end_step", assertThrows(PassConfigException.class,
                 () -> new PolynomialDecay(0, 0.9, 100, 100, 10, 3)).field());
