@@ -10,6 +10,7 @@ import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
+import dev.edgecompress.runtime.data.Dataset;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -53,6 +54,18 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("prune").hasArg().argName("METHOD:SPARSITY")
                         .desc("unstructured pruning: magnitude (per weight) or l1 (one global threshold, as"
                                 + " PyTorch's global_unstructured), for example l1:0.8; repeatable").get())
+                .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
+                        .desc("int8 quantization: static (QDQ; calibrated on --calib) or dynamic").get())
+                .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
+                        .desc("how static quantization picks activation ranges: minmax (default), percentile"
+                                + " (99.999%), entropy").get())
+                .addOption(Option.builder().longOpt("per-tensor")
+                        .desc("one scale per weight instead of one per output channel").get())
+                .addOption(Option.builder().longOpt("exclude").hasArg().argName("NAMES")
+                        .desc("node names or op types to leave in float, comma-separated").get())
+                .addOption(Option.builder().longOpt("calib").hasArg().argName("DATA")
+                        .desc("calibration data for static quantization (default: 512 samples spread over --data)")
+                        .get())
                 .addOption(Option.builder().longOpt("recipe").hasArg().argName("FILE.json")
                         .desc("the pipeline as a file: ordered steps and gates (see README)").get())
                 .addOption(Option.builder().longOpt("external-data").hasArg().argName("MODE")
@@ -78,6 +91,10 @@ final class CompressCommand implements Command {
         List<Gate> gates = mergeGates(recipe.gates(), SharedOptions.gates(line));
 
         Compressor compressor = Compressor.load(input).recipe(recipe).progress(passProgress(err));
+        Dataset calibration = calibrationData(line, recipe);
+        if (calibration != null) {
+            compressor.calibration(calibration);
+        }
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
         try {
@@ -105,11 +122,31 @@ final class CompressCommand implements Command {
         return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;
     }
 
+    /** Calibration samples when a step quantizes statically: --calib, else a sample of --data. */
+    private static Dataset calibrationData(CommandLine line, Recipe recipe) throws Exception {
+        boolean needed = recipe.steps().stream().anyMatch(s -> s.type().equals("quantize")
+                && "static".equals(s.params().getOrDefault("mode", "static")));
+        if (!needed) {
+            return null;
+        }
+        if (line.hasOption("calib")) {
+            return Dataset.load(Path.of(line.getOptionValue("calib")));
+        }
+        if (line.hasOption("data")) {
+            return Dataset.load(Path.of(line.getOptionValue("data"))).sample(CALIBRATION_SAMPLES);
+        }
+        throw new UsageException("static quantization needs calibration data: --calib DATA (or --data to sample from)");
+    }
+
+    /** Samples taken from --data for calibration when no --calib is given. */
+    static final int CALIBRATION_SAMPLES = 512;
+
     /** The recipe file, or the recipe the pass options stand for; never both. */
     private static Recipe recipe(CommandLine line) throws Exception {
         String[] prunes = line.getOptionValues("prune");
+        boolean passOptions = prunes != null || line.hasOption("quantize");
         if (line.hasOption("recipe")) {
-            if (prunes != null) {
+            if (passOptions) {
                 throw new UsageException("give the passes either in --recipe or as options, not both");
             }
             return Recipe.read(Path.of(line.getOptionValue("recipe")));
@@ -123,6 +160,25 @@ final class CompressCommand implements Command {
             } catch (PassConfigException e) {
                 throw new UsageException("--prune " + prune + ": " + e.getMessage());
             }
+        }
+        if (line.hasOption("quantize")) {
+            Map<String, Object> params = new LinkedHashMap<>();
+            params.put("mode", line.getOptionValue("quantize"));
+            if (line.hasOption("calibration")) {
+                params.put("calibration", line.getOptionValue("calibration"));
+            }
+            if (line.hasOption("per-tensor")) {
+                params.put("per_channel", false);
+            }
+            if (line.hasOption("exclude")) {
+                params.put("exclude", List.of(line.getOptionValue("exclude").split(",")));
+            }
+            try {
+                Steps.create("quantize", params);
+            } catch (PassConfigException e) {
+                throw new UsageException("--quantize: " + e.getMessage());
+            }
+            steps.add(new Recipe.Step("quantize", params));
         }
         return new Recipe(steps, List.of());
     }

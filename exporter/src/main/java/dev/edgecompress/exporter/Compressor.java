@@ -6,12 +6,14 @@ import dev.edgecompress.exporter.validation.ValidationReport;
 import dev.edgecompress.importer.ModelFormatException;
 import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.ir.Model;
+import dev.edgecompress.passes.ActivationSource;
 import dev.edgecompress.passes.Cleanup;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
 import dev.edgecompress.runtime.data.DataFormatException;
+import dev.edgecompress.runtime.data.Dataset;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,6 +42,10 @@ public final class Compressor {
     private List<PassPipeline.Step> steps;
     private Path exported;
     private PassContext context = PassContext.quiet();
+    private ActivationSource activations;
+
+    /** Samples per ONNX Runtime call while calibrating. */
+    static final int CALIBRATION_BATCH = 64;
 
     private Compressor(Path source, Model model) {
         this.source = source;
@@ -53,6 +59,22 @@ public final class Compressor {
     /** Unstructured pruning: {@code method} "magnitude" (per weight) or "l1" (one global threshold). */
     public Compressor prune(String method, double sparsity) {
         return step("prune", Map.of("method", method, "sparsity", sparsity));
+    }
+
+    /** int8 quantization: {@code mode} "static" (needs {@link #calibration}) or "dynamic". */
+    public Compressor quantize(String mode) {
+        return step("quantize", Map.of("mode", mode));
+    }
+
+    /**
+     * The data static quantization calibrates on (checked against the model's inputs now).
+     *
+     * @throws DataFormatException when the data does not fit the model
+     */
+    public Compressor calibration(Dataset data) throws DataFormatException, IOException {
+        requireNotRun();
+        this.activations = RuntimeActivationSource.checked(model, data, CALIBRATION_BATCH);
+        return this;
     }
 
     /** A step as a recipe names it ({@link Steps}). */
@@ -84,17 +106,29 @@ public final class Compressor {
     /** Runs the pipeline now (export runs it otherwise); returns what each pass did. */
     public List<PassPipeline.Step> run() {
         if (steps == null) {
-            steps = new PassPipeline(withCleanup(passes)).run(model, context);
+            PassContext runContext = activations == null ? context : context.withActivations(activations);
+            steps = new PassPipeline(withCleanup(passes)).run(model, runContext);
         }
         return steps;
     }
 
-    /** The passes that run: the ones added, then cleanup when any of them compresses. */
+    /**
+     * The passes that run: the ones added, with cleanup before quantization (BatchNormalization
+     * folded into the weights it scales) and after any compression (the weights replaced are
+     * dropped).
+     */
     static List<Pass> withCleanup(List<Pass> added) {
         List<String> cleanupNames = Cleanup.passes().stream().map(Pass::name).toList();
+        List<Pass> all = new ArrayList<>();
+        for (Pass pass : added) {
+            boolean afterCleanup = !all.isEmpty() && cleanupNames.contains(all.get(all.size() - 1).name());
+            if (pass.name().startsWith("quantize") && !afterCleanup) {
+                all.addAll(Cleanup.passes());
+            }
+            all.add(pass);
+        }
         boolean compresses = added.stream().anyMatch(p -> !cleanupNames.contains(p.name()));
-        boolean endsWithCleanup = !added.isEmpty() && cleanupNames.contains(added.get(added.size() - 1).name());
-        List<Pass> all = new ArrayList<>(added);
+        boolean endsWithCleanup = !all.isEmpty() && cleanupNames.contains(all.get(all.size() - 1).name());
         if (compresses && !endsWithCleanup) {
             all.addAll(Cleanup.passes());
         }

@@ -90,6 +90,18 @@ public final class ModelExporter {
         }
     }
 
+    /**
+     * The model as one serialized protobuf message, every tensor inside it (for handing a model to
+     * ONNX Runtime without a file). Fails for models that do not fit in one message (2 GiB).
+     */
+    public static byte[] toBytes(Model model) throws IOException {
+        if (tensorBytes(model) > ExportOptions.INLINE_LIMIT) {
+            throw new IOException("the model is too large to serialize in memory; write it to a file");
+        }
+        ExternalDataFile none = new ExternalDataFile("unused");
+        return new ProtoWriter(none, tensor -> false, false).writeModel(model).toByteArray();
+    }
+
     private static Predicate<Tensor> externalPolicy(Model model, ExportOptions options) {
         long threshold = options.externalThreshold();
         return switch (options.externalData()) {

@@ -9,6 +9,9 @@ import dev.edgecompress.passes.pruning.GlobalL1PruningPass;
 import dev.edgecompress.passes.pruning.MagnitudePruningPass;
 import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.pruning.PruningConfig;
+import dev.edgecompress.passes.quantization.CalibrationMethod;
+import dev.edgecompress.passes.quantization.QuantizationConfig;
+import dev.edgecompress.passes.quantization.StaticQuantizationPass;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -24,6 +27,8 @@ import java.util.Set;
  * <pre>
  * prune        method: magnitude | l1 | channels, sparsity (of weights; of channels for channels),
  *              layers {name: sparsity} (magnitude, channels), skip [names], min_elements
+ * quantize     mode: static | dynamic, calibration: minmax | percentile | entropy, percentile,
+ *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
  * </pre>
@@ -38,6 +43,7 @@ public final class Steps {
         Map<String, Object> p = new LinkedHashMap<>(params);
         return switch (type) {
             case "prune" -> List.of(prune(p));
+            case "quantize" -> List.of(quantize(p));
             case "cleanup" -> {
                 known(p, Set.of());
                 yield Cleanup.passes();
@@ -47,7 +53,8 @@ public final class Steps {
             case "fold-constants" -> single(p, new FoldConstantsPass());
             case "remove-dead-nodes" -> single(p, new RemoveDeadNodesPass());
             default -> throw new PassConfigException("type", "unknown step type '" + type
-                    + "'; known: prune, cleanup, fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes");
+                    + "'; known: prune, quantize, cleanup, fold-batchnorm, remove-identity, fold-constants,"
+                    + " remove-dead-nodes");
         };
     }
 
@@ -78,6 +85,26 @@ public final class Steps {
             throw new PassConfigException("sparsity", "must be a number, got '" + text.substring(colon + 1) + "'");
         }
         return step;
+    }
+
+    private static Pass quantize(Map<String, Object> p) {
+        known(p, Set.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude"));
+        String mode = string(p, "mode", "static");
+        Object perChannel = p.getOrDefault("per_channel", Boolean.TRUE);
+        if (!(perChannel instanceof Boolean)) {
+            throw new PassConfigException("per_channel", "must be true or false, got " + perChannel);
+        }
+        String activations = string(p, "activations", "uint8");
+        if (!activations.equals("uint8") && !activations.equals("int8")) {
+            throw new PassConfigException("activations", "must be uint8 or int8, got '" + activations + "'");
+        }
+        QuantizationConfig config = new QuantizationConfig(CalibrationMethod.parse(string(p, "calibration", "minmax")),
+                number(p, "percentile", QuantizationConfig.DEFAULT_PERCENTILE), (Boolean) perChannel,
+                activations.equals("int8"), names(p, "exclude"));
+        return switch (mode) {
+            case "static" -> new StaticQuantizationPass(config);
+            default -> throw new PassConfigException("mode", "must be static or dynamic, got '" + mode + "'");
+        };
     }
 
     private static List<Pass> single(Map<String, Object> params, Pass pass) {

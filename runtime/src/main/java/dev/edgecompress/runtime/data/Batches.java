@@ -4,7 +4,6 @@ import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.runtime.TensorSpec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,6 +84,11 @@ public final class Batches {
         return feeds;
     }
 
+    /** The first {@code count} rows of {@code tensor} (the real samples of a padded batch's output). */
+    public static Tensor rows(Tensor tensor, long count) {
+        return slice(tensor, 0, count);
+    }
+
     /** Rows {@code [start, start + count)} of {@code tensor}, sharing its buffer. */
     static Tensor slice(Tensor tensor, long start, long count) {
         long rowBytes = tensor.byteSize() / Math.max(1, tensor.dim(0));
@@ -107,9 +111,5 @@ public final class Batches {
         long[] dims = tensor.dims();
         dims[0] = rows;
         return Tensor.of(tensor.type(), dims, out.flip());
-    }
-
-    List<String> names() {
-        return new ArrayList<>(arrays.keySet());
     }
 }

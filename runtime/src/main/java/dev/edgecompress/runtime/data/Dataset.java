@@ -188,6 +188,38 @@ public final class Dataset {
     }
 
     /**
+     * Up to {@code n} samples spread evenly over the dataset (every size/n-th), for calibration
+     * from a held-out set without taking only its first rows.
+     */
+    public Dataset sample(int n) throws DataFormatException {
+        if (n >= samples) {
+            return this;
+        }
+        Map<String, Tensor> picked = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> array : arrays.entrySet()) {
+            Tensor tensor = array.getValue();
+            long rowBytes = tensor.byteSize() / tensor.dim(0);
+            ByteBuffer out = ByteBuffer.allocateDirect((int) (rowBytes * n)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer source = tensor.buffer();
+            for (int i = 0; i < n; i++) {
+                long row = i * samples / n;
+                out.put(source.duplicate().position((int) (row * rowBytes)).limit((int) ((row + 1) * rowBytes)));
+            }
+            long[] dims = tensor.dims();
+            dims[0] = n;
+            picked.put(array.getKey(), Tensor.of(tensor.type(), dims, out.flip()));
+        }
+        long[] pickedLabels = null;
+        if (labels != null) {
+            pickedLabels = new long[n];
+            for (int i = 0; i < n; i++) {
+                pickedLabels[i] = labels[(int) (i * samples / n)];
+            }
+        }
+        return new Dataset(source, picked, pickedLabels);
+    }
+
+    /**
      * Matches the arrays to a model's inputs: by name, or the single array to the single input, or
      * by position for test data. Element types must be equal and fixed dimensions (apart from the
      * sample axis) must match.

@@ -1,0 +1,105 @@
+package dev.edgecompress.exporter;
+
+import dev.edgecompress.ir.Graph;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.passes.ActivationSource;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.data.Batches;
+import dev.edgecompress.runtime.data.DataFormatException;
+import dev.edgecompress.runtime.data.Dataset;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Calibration data run through ONNX Runtime: the model is serialized in memory with the requested
+ * values added as graph outputs (the model itself is left as it was), then run batch by batch.
+ * Graph optimizations are off, so every requested value exists as computed by the model's nodes.
+ */
+public final class RuntimeActivationSource implements ActivationSource {
+
+    private final Dataset data;
+    private final int batchSize;
+
+    /** @param data calibration samples, already checked against the model's inputs */
+    public RuntimeActivationSource(Dataset data, int batchSize) {
+        this.data = data;
+        this.batchSize = batchSize;
+    }
+
+    /** Calibration data for {@code model}, checked against its inputs now, so that a mismatch is a data error. */
+    public static RuntimeActivationSource checked(Model model, Dataset data, int batchSize)
+            throws DataFormatException, IOException {
+        try (InferenceSession session = InferenceSession.open(ModelExporter.toBytes(model), SessionConfig.defaults())) {
+            data.bind(session.inputs());
+        }
+        return new RuntimeActivationSource(data, batchSize);
+    }
+
+    @Override
+    public long samples() {
+        return data.size();
+    }
+
+    @Override
+    public void collect(Model model, List<String> values, Consumer<Map<String, Tensor>> batch) {
+        byte[] bytes = withOutputs(model, values);
+        SessionConfig config = SessionConfig.defaults().withOptimization(SessionConfig.Optimization.NONE);
+        try (InferenceSession session = InferenceSession.open(bytes, config)) {
+            Batches batches = data.bind(session.inputs());
+            for (Batches.Batch b : batches.of(batchSize)) {
+                Map<String, Tensor> outputs = session.run(b.feeds());
+                Map<String, Tensor> selected = new LinkedHashMap<>();
+                for (String name : values) {
+                    Tensor tensor = outputs.get(name);
+                    selected.put(name, tensor.rank() > 0 && tensor.dim(0) > b.samples() && b.samples() < batchSize
+                            ? Batches.rows(tensor, b.samples()) : tensor);
+                }
+                batch.accept(selected);
+            }
+        } catch (DataFormatException e) {
+            throw new IllegalStateException("calibration data no longer fit the model: " + e.getMessage(), e);
+        }
+    }
+
+    /** The serialized model with {@code values} as extra graph outputs; the model is restored after. */
+    private static byte[] withOutputs(Model model, List<String> names) {
+        Graph graph = model.graph();
+        Map<String, Value> byName = new HashMap<>();
+        graph.inputs().forEach(v -> byName.put(v.name(), v));
+        for (Node node : graph.nodes()) {
+            node.outputs().forEach(v -> {
+                if (v != null) {
+                    byName.put(v.name(), v);
+                }
+            });
+        }
+        List<Value> added = new ArrayList<>();
+        try {
+            for (String name : names) {
+                Value value = byName.get(name);
+                if (value == null) {
+                    throw new IllegalArgumentException("no value '" + name + "' to calibrate");
+                }
+                if (!graph.outputs().contains(value)) {
+                    graph.addOutput(value);
+                    added.add(value);
+                }
+            }
+            return ModelExporter.toBytes(model);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            added.forEach(graph::removeOutput);
+        }
+    }
+}

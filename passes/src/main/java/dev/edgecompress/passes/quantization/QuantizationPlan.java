@@ -1,0 +1,131 @@
+package dev.edgecompress.passes.quantization;
+
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Graph;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Use;
+import dev.edgecompress.ir.Value;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which activations get a QuantizeLinear/DequantizeLinear pair and which nodes get int8 weights,
+ * so that ONNX Runtime fuses each quantized node into an integer kernel:
+ * <ul>
+ *   <li>Conv, ConvTranspose, Gemm, MatMul with a constant weight: the activation input, the
+ *       weight (int8) and bias (int32), and the output;</li>
+ *   <li>MatMul, Add, Mul and Concat of activations only: every input and the output;</li>
+ *   <li>pooling: input and output;</li>
+ *   <li>Relu or Clip right after a quantized node: the quantization moves behind it (ONNX Runtime
+ *       folds the activation into the following QuantizeLinear), so the node's own output is left
+ *       float when the activation is its only consumer.</li>
+ * </ul>
+ * Graph outputs stay float. Excluded nodes (by name or op type) mark nothing.
+ */
+final class QuantizationPlan {
+
+    static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
+    static final Set<String> POOLING = Set.of("MaxPool", "AveragePool", "GlobalAveragePool");
+    static final Set<String> FUSED_ACTIVATIONS = Set.of("Relu", "Clip");
+
+    /** Ops whose output has the element type of their first input. */
+    static final Set<String> TYPE_PRESERVING = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "Relu", "Clip",
+            "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool",
+            "GlobalMaxPool", "BatchNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
+            "Concat", "Add", "Sub", "Mul", "Div", "Dropout", "Identity", "Pad", "Resize", "Slice", "Gather",
+            "Erf", "Sqrt", "Pow", "ReduceMean", "LayerNormalization", "Split", "Expand", "Tile", "Neg", "Abs");
+
+    final Set<Value> activations = new LinkedHashSet<>();
+    final List<Node> weighted = new ArrayList<>();
+    private final Map<Value, Boolean> floats = new IdentityHashMap<>();
+
+    static QuantizationPlan of(Graph graph, QuantizationConfig config) {
+        QuantizationPlan plan = new QuantizationPlan();
+        Set<Node> quantizedProducers = new LinkedHashSet<>();
+        for (Node node : graph.nodes()) {
+            if (!node.normalizedDomain().isEmpty() || config.excludes(node.name(), node.opType())) {
+                continue;
+            }
+            String op = node.opType();
+            if (WEIGHTED.contains(op) && hasConstantWeight(node) && plan.isActivation(node.input(0))) {
+                plan.activations.add(node.input(0));
+                plan.weighted.add(node);
+                plan.markOutput(node);
+                quantizedProducers.add(node);
+            } else if ((op.equals("MatMul") || op.equals("Add") || op.equals("Mul") || op.equals("Concat"))
+                    && !node.inputs().isEmpty() && node.inputs().stream().allMatch(plan::isActivation)) {
+                plan.activations.addAll(node.inputs());
+                plan.markOutput(node);
+                quantizedProducers.add(node);
+            } else if (POOLING.contains(op) && plan.isActivation(node.input(0))) {
+                plan.activations.add(node.input(0));
+                plan.markOutput(node);
+                quantizedProducers.add(node);
+            } else if (FUSED_ACTIVATIONS.contains(op) && node.input(0) != null
+                    && quantizedProducers.contains(node.input(0).producer())) {
+                plan.markOutput(node);
+                quantizedProducers.add(node);
+            }
+        }
+        return plan;
+    }
+
+    private void markOutput(Node node) {
+        Value output = node.output(0);
+        if (output == null || output.isGraphOutput() || !isActivation(output)) {
+            return;
+        }
+        List<Use> uses = output.uses();
+        boolean feedsOnlyActivation = !uses.isEmpty() && uses.stream()
+                .allMatch(u -> FUSED_ACTIVATIONS.contains(u.node().opType()) && u.inputIndex() == 0);
+        if (!feedsOnlyActivation || FUSED_ACTIVATIONS.contains(node.opType())) {
+            activations.add(output);
+        }
+    }
+
+    private static boolean hasConstantWeight(Node node) {
+        Value weight = node.input(1);
+        if (weight == null || weight.constValue() == null || weight.constValue().type() != DataType.FLOAT) {
+            return false;
+        }
+        return switch (node.opType()) {
+            case "Gemm" -> weight.constValue().rank() == 2 && node.intAttribute("transA", 0) == 0;
+            case "MatMul" -> weight.constValue().rank() == 2;
+            default -> weight.constValue().rank() >= 3;
+        };
+    }
+
+    /** A float value computed at run time (not a constant). */
+    private boolean isActivation(Value value) {
+        return value != null && !value.isInitializer() && isFloat(value);
+    }
+
+    /**
+     * Whether a value holds floats: its declared type, or else its producer's first input traced
+     * through ops that keep the element type. Unknown ops and untyped graph inputs count as not
+     * float, so that shape arithmetic (int64) is never quantized.
+     */
+    private boolean isFloat(Value value) {
+        Boolean known = floats.get(value);
+        if (known != null) {
+            return known;
+        }
+        boolean result;
+        if (value.tensorType() != null && value.tensorType().elementType() != DataType.UNDEFINED) {
+            result = value.tensorType().elementType() == DataType.FLOAT;
+        } else if (value.constValue() != null) {
+            result = value.constValue().type() == DataType.FLOAT;
+        } else {
+            Node producer = value.producer();
+            floats.put(value, false); // guards against cycles through malformed graphs
+            result = producer != null && producer.normalizedDomain().isEmpty() && producer.input(0) != null
+                    && TYPE_PRESERVING.contains(producer.opType()) && isFloat(producer.input(0));
+        }
+        floats.put(value, result);
+        return result;
+    }
+}

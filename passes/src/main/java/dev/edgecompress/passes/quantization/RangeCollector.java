@@ -1,0 +1,161 @@
+package dev.edgecompress.passes.quantization;
+
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Tensor;
+import java.nio.FloatBuffer;
+
+/**
+ * The range of one activation over the calibration data, in bounded memory. The first pass finds
+ * the minimum and maximum; for Percentile and Entropy a second pass fills a histogram over that
+ * range, from which the range is chosen.
+ */
+final class RangeCollector {
+
+    static final int BINS = 2048;
+    private static final int ENTROPY_LEVELS = 128;
+
+    private double min = Double.POSITIVE_INFINITY;
+    private double max = Double.NEGATIVE_INFINITY;
+    private long[] histogram;
+
+    /** First pass: extends the observed range. */
+    void observe(Tensor tensor) {
+        FloatBuffer values = floats(tensor);
+        while (values.hasRemaining()) {
+            float v = values.get();
+            if (Float.isFinite(v)) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+        }
+    }
+
+    /** Second pass: counts values into {@link #BINS} bins over the range of the first pass. */
+    void histogram(Tensor tensor) {
+        if (histogram == null) {
+            histogram = new long[BINS];
+        }
+        double width = (max - min) / BINS;
+        FloatBuffer values = floats(tensor);
+        while (values.hasRemaining()) {
+            float v = values.get();
+            if (Float.isFinite(v) && width > 0) {
+                int bin = (int) Math.min(BINS - 1, Math.max(0, (v - min) / width));
+                histogram[bin]++;
+            }
+        }
+    }
+
+    boolean seen() {
+        return min <= max;
+    }
+
+    /** The range to quantize to: [low, high], always containing 0. */
+    double[] range(CalibrationMethod method, double percentile) {
+        if (!seen()) {
+            return new double[] {0, 0};
+        }
+        double[] range = switch (method) {
+            case MINMAX -> new double[] {min, max};
+            case PERCENTILE -> percentileRange(percentile);
+            case ENTROPY -> entropyRange();
+        };
+        return new double[] {Math.min(0, range[0]), Math.max(0, range[1])};
+    }
+
+    private double[] percentileRange(double percentile) {
+        long total = 0;
+        for (long count : histogram) {
+            total += count;
+        }
+        double tail = total * (100 - percentile) / 100 / 2;
+        double width = (max - min) / BINS;
+        int low = 0;
+        for (long cumulative = 0; low < BINS - 1 && cumulative + histogram[low] <= tail; low++) {
+            cumulative += histogram[low];
+        }
+        int high = BINS - 1;
+        for (long cumulative = 0; high > 0 && cumulative + histogram[high] <= tail; high--) {
+            cumulative += histogram[high];
+        }
+        return new double[] {min > 0 ? min : min + low * width, max < 0 ? max : min + (high + 1) * width};
+    }
+
+    /**
+     * TensorRT's entropy calibration: over the histogram of |x|, the threshold t minimizing the KL
+     * divergence between the values clipped at t and their {@value #ENTROPY_LEVELS}-level quantization.
+     */
+    private double[] entropyRange() {
+        double bound = Math.max(Math.abs(min), Math.abs(max));
+        long[] magnitudes = new long[BINS];
+        double width = (max - min) / BINS;
+        for (int bin = 0; bin < BINS; bin++) {
+            double center = Math.abs(min + (bin + 0.5) * width);
+            magnitudes[(int) Math.min(BINS - 1, center / bound * BINS)] += histogram[bin];
+        }
+        int best = BINS;
+        double bestDivergence = Double.POSITIVE_INFINITY;
+        for (int i = ENTROPY_LEVELS; i <= BINS; i++) {
+            double divergence = divergence(magnitudes, i);
+            if (divergence < bestDivergence) {
+                bestDivergence = divergence;
+                best = i;
+            }
+        }
+        double threshold = (best + 0.5) * bound / BINS;
+        return new double[] {min < 0 ? -threshold : 0, max > 0 ? threshold : 0};
+    }
+
+    /** KL(P || Q): P is the histogram clipped to its first {@code i} bins, Q its quantized form. */
+    private static double divergence(long[] histogram, int i) {
+        double[] p = new double[i];
+        for (int b = 0; b < i; b++) {
+            p[b] = histogram[b];
+        }
+        for (int b = i; b < histogram.length; b++) {
+            p[i - 1] += histogram[b];
+        }
+        double[] q = new double[i];
+        double merge = (double) i / ENTROPY_LEVELS;
+        for (int level = 0; level < ENTROPY_LEVELS; level++) {
+            int start = (int) Math.floor(level * merge);
+            int end = level == ENTROPY_LEVELS - 1 ? i : (int) Math.floor((level + 1) * merge);
+            double sum = 0;
+            int nonzero = 0;
+            for (int b = start; b < end; b++) {
+                sum += p[b];
+                if (p[b] != 0) {
+                    nonzero++;
+                }
+            }
+            for (int b = start; b < end; b++) {
+                q[b] = p[b] == 0 || nonzero == 0 ? 0 : sum / nonzero;
+            }
+        }
+        double pTotal = 0;
+        double qTotal = 0;
+        for (int b = 0; b < i; b++) {
+            pTotal += p[b];
+            qTotal += q[b];
+        }
+        if (pTotal == 0 || qTotal == 0) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double kl = 0;
+        for (int b = 0; b < i; b++) {
+            if (p[b] > 0) {
+                double pb = p[b] / pTotal;
+                double qb = q[b] == 0 ? 1e-12 : q[b] / qTotal;
+                kl += pb * Math.log(pb / qb);
+            }
+        }
+        return kl;
+    }
+
+    private static FloatBuffer floats(Tensor tensor) {
+        if (tensor.type() != DataType.FLOAT) {
+            throw new IllegalArgumentException("calibration needs float activations, got " + tensor.type());
+        }
+        return tensor.floats();
+    }
+}

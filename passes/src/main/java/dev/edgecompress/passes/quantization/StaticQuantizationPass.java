@@ -1,0 +1,104 @@
+package dev.edgecompress.passes.quantization;
+
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.passes.ActivationSource;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassResult;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Static post-training int8 quantization in QDQ form, the form ONNX Runtime fuses into integer
+ * kernels (QLinearConv, QGemm, QLinearMatMul, ...). Activation ranges come from calibration data
+ * (MinMax, Percentile or Entropy over histograms); weights are int8 symmetric per output channel,
+ * biases int32. What is quantized is {@link QuantizationPlan}'s choice; everything else stays
+ * float. Run BatchNormalization folding before it (the cleanup passes do).
+ */
+public final class StaticQuantizationPass implements Pass {
+
+    private final QuantizationConfig config;
+
+    public StaticQuantizationPass(QuantizationConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return "quantize-static";
+    }
+
+    @Override
+    public Map<String, Object> params() {
+        return config.params(true);
+    }
+
+    @Override
+    public PassResult run(Model model, PassContext context) {
+        QuantizationPlan plan = QuantizationPlan.of(model.graph(), config);
+        if (plan.activations.isEmpty()) {
+            return PassResult.unchanged();
+        }
+        ActivationSource source = context.activations(name());
+        Map<Value, QuantParams> params = calibrate(model, plan, source, context);
+
+        QdqRewriter rewriter = new QdqRewriter(model.graph(), model.opsetVersion("") >= 13);
+        Map<String, Integer> quantizedOps = new TreeMap<>();
+        for (Node node : plan.weighted) {
+            QuantParams input = params.get(node.input(0));
+            int axis = weightAxis(node);
+            float[] weightScales = rewriter.quantizeWeight(node, 1, axis, config.perChannel());
+            Value bias = node.input(2);
+            if (bias != null && bias.constValue() != null && bias.constValue().rank() == 1
+                    && (weightScales.length == 1 || bias.constValue().dim(0) == weightScales.length)) {
+                rewriter.quantizeBias(node, 2, input.scale(), weightScales);
+            }
+            quantizedOps.merge(node.opType(), 1, Integer::sum);
+        }
+        for (Map.Entry<Value, QuantParams> entry : params.entrySet()) {
+            rewriter.quantizeActivation(entry.getKey(), entry.getValue());
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("weighted_nodes", quantizedOps);
+        details.put("activations", params.size());
+        details.put("calibration_samples", source.samples());
+        return PassResult.changed(details);
+    }
+
+    /** The output-channel axis of the weight, along which scales are per channel. */
+    static int weightAxis(Node node) {
+        return switch (node.opType()) {
+            case "Conv" -> 0;
+            case "ConvTranspose" -> 1;
+            case "Gemm" -> node.intAttribute("transB", 0) == 1 ? 0 : 1;
+            default -> 1; // MatMul [K, N]
+        };
+    }
+
+    private Map<Value, QuantParams> calibrate(Model model, QuantizationPlan plan, ActivationSource source,
+            PassContext context) {
+        Map<String, Value> byName = new LinkedHashMap<>();
+        plan.activations.forEach(v -> byName.put(v.name(), v));
+        List<String> names = List.copyOf(byName.keySet());
+        Map<String, RangeCollector> collectors = new LinkedHashMap<>();
+        names.forEach(n -> collectors.put(n, new RangeCollector()));
+        context.progress("calibrating", 0);
+        source.collect(model, names, batch -> batch.forEach((n, t) -> collectors.get(n).observe(t)));
+        if (config.calibration() != CalibrationMethod.MINMAX) {
+            context.progress("calibrating", 0.5);
+            source.collect(model, names, batch -> batch.forEach((n, t) -> collectors.get(n).histogram(t)));
+        }
+        context.progress("calibrating", 1);
+        Map<Value, QuantParams> params = new LinkedHashMap<>();
+        for (Map.Entry<String, RangeCollector> entry : collectors.entrySet()) {
+            double[] range = entry.getValue().range(config.calibration(), config.percentile());
+            params.put(byName.get(entry.getKey()), config.symmetricActivations()
+                    ? QuantParams.symmetricInt8(range[0], range[1]) : QuantParams.asymmetricUint8(range[0], range[1]));
+        }
+        return params;
+    }
+}
