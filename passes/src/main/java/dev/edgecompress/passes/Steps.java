@@ -10,6 +10,7 @@ import dev.edgecompress.passes.pruning.MagnitudePruningPass;
 import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.pruning.PruningConfig;
 import dev.edgecompress.passes.quantization.CalibrationMethod;
+import dev.edgecompress.passes.quantization.DynamicQuantizationPass;
 import dev.edgecompress.passes.quantization.QuantizationConfig;
 import dev.edgecompress.passes.quantization.StaticQuantizationPass;
 import java.util.ArrayList;
@@ -103,6 +104,7 @@ public final class Steps {
                 activations.equals("int8"), names(p, "exclude"));
         return switch (mode) {
             case "static" -> new StaticQuantizationPass(config);
+            case "dynamic" -> new DynamicQuantizationPass(config);
             default -> throw new PassConfigException("mode", "must be static or dynamic, got '" + mode + "'");
         };
     }

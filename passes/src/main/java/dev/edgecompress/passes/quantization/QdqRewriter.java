@@ -62,28 +62,12 @@ final class QdqRewriter {
     float[] quantizeWeight(Node node, int input, int axis, boolean perChannel) {
         Value weight = node.input(input);
         Tensor w = weight.constValue();
-        float[] values = w.toFloatArray();
         long[] dims = w.dims();
         boolean channels = perChannel && axisAllowed;
-        int count = channels ? (int) dims[axis] : 1;
-        long inner = 1;
-        for (int a = axis + 1; a < dims.length; a++) {
-            inner *= dims[a];
-        }
-        float[] scales = new float[count];
-        for (int i = 0; i < values.length; i++) {
-            int c = channels ? (int) (i / inner % count) : 0;
-            scales[c] = Math.max(scales[c], Math.abs(values[i]));
-        }
-        for (int c = 0; c < count; c++) {
-            scales[c] = scales[c] > 0 ? scales[c] / 127 : 1f;
-        }
-        byte[] quantized = new byte[values.length];
-        for (int i = 0; i < values.length; i++) {
-            int c = channels ? (int) (i / inner % count) : 0;
-            quantized[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scales[c])));
-        }
-        Value q = graph.addInitializer(graph.freshName(weight.name() + "_quantized"), int8(dims, quantized));
+        WeightQuantizer.Quantized quantized = WeightQuantizer.quantize(w.toFloatArray(), dims, axis, channels);
+        float[] scales = quantized.scales();
+        int count = scales.length;
+        Value q = graph.addInitializer(graph.freshName(weight.name() + "_quantized"), int8(dims, quantized.values()));
         Value scale = channels ? vector(weight.name() + "_scale", scales) : scalar(weight.name() + "_scale", scales[0]);
         // The zero point is 0, DequantizeLinear's default, yet stored: ONNX Runtime 1.29 fuses
         // DequantizeLinear -> Gemm into QGemm only when it is there (measured: 0.35x without it).

@@ -17,6 +17,7 @@ final class RangeCollector {
     private double min = Double.POSITIVE_INFINITY;
     private double max = Double.NEGATIVE_INFINITY;
     private long[] histogram;
+    private long zeros;
 
     /** First pass: extends the observed range. */
     void observe(Tensor tensor) {
@@ -42,6 +43,9 @@ final class RangeCollector {
             if (Float.isFinite(v) && width > 0) {
                 int bin = (int) Math.min(BINS - 1, Math.max(0, (v - min) / width));
                 histogram[bin]++;
+                if (v == 0) {
+                    zeros++;
+                }
             }
         }
     }
@@ -89,9 +93,13 @@ final class RangeCollector {
         double bound = Math.max(Math.abs(min), Math.abs(max));
         long[] magnitudes = new long[BINS];
         double width = (max - min) / BINS;
+        // Exact zeros (ReLU's, padding's) are left out: the zero point represents them exactly, and
+        // their spike would otherwise dominate the divergence and pull the threshold far too low.
+        int zeroBin = (int) Math.min(BINS - 1, Math.max(0, -min / width));
         for (int bin = 0; bin < BINS; bin++) {
             double center = Math.abs(min + (bin + 0.5) * width);
-            magnitudes[(int) Math.min(BINS - 1, center / bound * BINS)] += histogram[bin];
+            long count = bin == zeroBin ? histogram[bin] - zeros : histogram[bin];
+            magnitudes[(int) Math.min(BINS - 1, center / bound * BINS)] += count;
         }
         int best = BINS;
         double bestDivergence = Double.POSITIVE_INFINITY;
@@ -106,12 +114,18 @@ final class RangeCollector {
         return new double[] {min < 0 ? -threshold : 0, max > 0 ? threshold : 0};
     }
 
-    /** KL(P || Q): P is the histogram clipped to its first {@code i} bins, Q its quantized form. */
+    /**
+     * KL(P || Q) for clipping at bin {@code i}: P is the first {@code i} bins with everything
+     * beyond added to the last (what clipping does to the values); Q is the first {@code i} bins
+     * alone, merged into {@value #ENTROPY_LEVELS} levels and spread back over their non-empty bins
+     * (what quantizing does). Clipping too tightly piles mass into P's last bin, which Q lacks.
+     */
     private static double divergence(long[] histogram, int i) {
-        double[] p = new double[i];
+        double[] sliced = new double[i];
         for (int b = 0; b < i; b++) {
-            p[b] = histogram[b];
+            sliced[b] = histogram[b];
         }
+        double[] p = sliced.clone();
         for (int b = i; b < histogram.length; b++) {
             p[i - 1] += histogram[b];
         }
@@ -123,13 +137,13 @@ final class RangeCollector {
             double sum = 0;
             int nonzero = 0;
             for (int b = start; b < end; b++) {
-                sum += p[b];
-                if (p[b] != 0) {
+                sum += sliced[b];
+                if (sliced[b] != 0) {
                     nonzero++;
                 }
             }
             for (int b = start; b < end; b++) {
-                q[b] = p[b] == 0 || nonzero == 0 ? 0 : sum / nonzero;
+                q[b] = sliced[b] == 0 || nonzero == 0 ? 0 : sum / nonzero;
             }
         }
         double pTotal = 0;
