@@ -137,6 +137,10 @@ final class ValidateCommand implements Command {
                     l.ep(), l.batch(), l.referenceMsP50(), l.candidateMsP50(), l.referenceMsP90(), l.candidateMsP90(),
                     l.speedup());
         }
+        report.candidateRuntimeOps().forEach((ep, ops) -> out.printf("runtime    %s runs the candidate as: %s%n", ep,
+                ops.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
+                        .collect(java.util.stream.Collectors.joining(", "))));
+        report.warnings().forEach(w -> out.println("warning    " + w));
         for (GateResult g : report.gates()) {
             out.printf("gate       %s %s: %s%n", g.passed() ? "pass" : "FAIL", g.name(), g.message());
         }

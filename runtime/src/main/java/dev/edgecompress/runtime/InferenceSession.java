@@ -79,6 +79,8 @@ public final class InferenceSession implements AutoCloseable {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions options = options(config)) {
                 options.setOptimizedModelFilePath(optimized.toString());
+                // Only for reading: its warning that the file is hardware-specific does not concern users.
+                options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
                 env.createSession(model.toString(), options).close();
             }
             Map<String, Integer> counts = new java.util.TreeMap<>();

@@ -68,6 +68,9 @@ public final class ReportWriter {
                         l.candidateMsP90(), l.speedup()));
             }
         }
+        report.candidateRuntimeOps().forEach((ep, ops) -> md.append("\nONNX Runtime (").append(ep)
+                .append(") runs the candidate as: ").append(ops).append('\n'));
+        report.warnings().forEach(w -> md.append("\n**Warning**: ").append(w).append('\n'));
         if (!report.steps().isEmpty()) {
             md.append("\n| step | params | seconds |\n|---|---|---|\n");
             report.steps().forEach(s -> md.append(String.format(Locale.ROOT, "| %s | %s | %.2f |%n", s.pass(),

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Validates a candidate model against its reference on ONNX Runtime: accuracy on data, how far the
@@ -37,6 +38,9 @@ import java.util.Objects;
  * {@link #run()} opens and closes its own sessions.
  */
 public final class Validation {
+
+    /** Speedups below this are reported as a slowdown (above the latency method's noise floor). */
+    static final double SLOWER = 0.95;
 
     /** The version recorded in reports. */
     public static final String TOOL = "edgecompress " + version();
@@ -152,8 +156,10 @@ public final class Validation {
 
         OutputMetrics metrics = null;
         List<LatencyRow> latency = new ArrayList<>();
+        Map<String, Map<String, Integer>> runtimeOps = new TreeMap<>();
         for (ExecutionProvider ep : providers) {
             SessionConfig config = session.withProvider(ep);
+            runtimeOps.put(ep.id(), InferenceSession.optimizedOps(candidate, config));
             try (InferenceSession ref = InferenceSession.open(reference, config);
                     InferenceSession cand = InferenceSession.open(candidate, config)) {
                 if (data != null && metrics == null) {
@@ -175,8 +181,15 @@ public final class Validation {
             results.addAll(check(gate, referenceStats, candidateStats, metrics, latency));
         }
         boolean passed = results.stream().allMatch(GateResult::passed);
+        List<String> warnings = new ArrayList<>();
+        for (LatencyRow row : latency) {
+            if (row.speedup() < SLOWER) {
+                warnings.add(String.format("the candidate is slower than the reference on %s at batch %d: %.2fx",
+                        row.ep(), row.batch(), row.speedup()));
+            }
+        }
         return new ValidationReport(TOOL, referenceStats, candidateStats, dataPath == null ? null : dataPath.toString(),
-                metrics, latency, List.of(), results, passed);
+                metrics, latency, runtimeOps, List.of(), results, warnings, passed);
     }
 
     private static OutputMetrics metrics(Evaluation.Result result, boolean labels) {

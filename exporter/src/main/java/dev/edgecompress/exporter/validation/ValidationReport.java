@@ -2,6 +2,7 @@ package dev.edgecompress.exporter.validation;
 
 import dev.edgecompress.passes.PassPipeline.Step;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What validation found: both models' size and accuracy, how their outputs differ, their latency
@@ -10,14 +11,20 @@ import java.util.List;
  *
  * @param data the dataset, or null when none was given
  * @param metrics output comparison, or null without data
+ * @param candidateRuntimeOps per execution provider, the operators ONNX Runtime runs for the
+ *     candidate after its graph optimizations (whether int8 kernels were fused shows here)
+ * @param warnings facts a user should not miss, such as a candidate slower than its reference
  */
 public record ValidationReport(String tool, ModelStats reference, ModelStats candidate, String data,
-        OutputMetrics metrics, List<LatencyRow> latency, List<Step> steps, List<GateResult> gates, boolean passed) {
+        OutputMetrics metrics, List<LatencyRow> latency, Map<String, Map<String, Integer>> candidateRuntimeOps,
+        List<Step> steps, List<GateResult> gates, List<String> warnings, boolean passed) {
 
     public ValidationReport {
         latency = List.copyOf(latency);
+        candidateRuntimeOps = Map.copyOf(candidateRuntimeOps);
         steps = List.copyOf(steps);
         gates = List.copyOf(gates);
+        warnings = List.copyOf(warnings);
     }
 
     /** The gates that failed. */
@@ -27,6 +34,7 @@ public record ValidationReport(String tool, ModelStats reference, ModelStats can
 
     /** A copy with the pipeline steps that made the candidate. */
     public ValidationReport withSteps(List<Step> pipelineSteps) {
-        return new ValidationReport(tool, reference, candidate, data, metrics, latency, pipelineSteps, gates, passed);
+        return new ValidationReport(tool, reference, candidate, data, metrics, latency, candidateRuntimeOps,
+                pipelineSteps, gates, warnings, passed);
     }
 }
