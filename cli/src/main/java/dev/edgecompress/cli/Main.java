@@ -2,6 +2,7 @@ package dev.edgecompress.cli;
 
 import dev.edgecompress.exporter.RecipeException;
 import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassException;
 import dev.edgecompress.runtime.InferenceException;
 import dev.edgecompress.runtime.ProviderUnavailableException;
@@ -80,6 +81,9 @@ public final class Main {
             return ExitCode.BAD_INPUT;
         } catch (ProviderUnavailableException e) {
             err.println("edgecompress " + name + ": --ep " + e.provider().id() + ": " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        } catch (PassConfigException e) {
+            err.println("edgecompress " + name + ": " + e.getMessage());
             return ExitCode.BAD_INPUT;
         } catch (PassException e) {
             err.println("edgecompress: " + e.getMessage());

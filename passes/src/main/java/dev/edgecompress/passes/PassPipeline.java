@@ -46,8 +46,8 @@ public final class PassPipeline {
             PassResult result;
             try {
                 result = pass.run(model, context);
-            } catch (PassException e) {
-                throw e;
+            } catch (PassException | PassConfigException e) {
+                throw e; // already names the pass, or is the user's configuration to fix
             } catch (RuntimeException e) {
                 throw new PassException(pass.name(), done, e.getMessage() == null ? e.toString() : e.getMessage(), e);
             }

@@ -13,7 +13,7 @@ record QuantParams(float scale, int zeroPoint, boolean signed) {
         if (scale <= 0) {
             return new QuantParams(1f, 0, false);
         }
-        int zeroPoint = (int) Math.max(0, Math.min(255, Math.round(-low / scale)));
+        int zeroPoint = (int) Math.max(0, Math.min(255, Math.rint(-low / scale)));
         return new QuantParams((float) scale, zeroPoint, false);
     }
 

@@ -30,7 +30,8 @@ final class WeightQuantizer {
         byte[] quantized = new byte[values.length];
         for (int i = 0; i < values.length; i++) {
             int c = perChannel ? (int) (i / inner % count) : 0;
-            quantized[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scales[c])));
+            // Half to even, as ONNX QuantizeLinear rounds.
+            quantized[i] = (byte) Math.max(-127, Math.min(127, Math.rint(values[i] / scales[c])));
         }
         return new Quantized(quantized, scales);
     }

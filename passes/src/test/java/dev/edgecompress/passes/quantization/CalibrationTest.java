@@ -1,0 +1,74 @@
+package dev.edgecompress.passes.quantization;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.edgecompress.ir.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class CalibrationTest {
+
+    /** 100,000 ReLU-like values: a quarter exactly 0, the rest exponential with mean 1, and one outlier of 100. */
+    private static RangeCollector reluLike() {
+        Random random = new Random(4);
+        float[] values = new float[100_001];
+        for (int i = 0; i < 100_000; i++) {
+            values[i] = i % 4 == 0 ? 0 : (float) -Math.log(1 - random.nextDouble());
+        }
+        values[100_000] = 100;
+        Tensor tensor = Tensor.ofFloats(new long[] {values.length}, values);
+        RangeCollector collector = new RangeCollector();
+        collector.observe(tensor);
+        collector.histogram(tensor);
+        return collector;
+    }
+
+    @Test
+    void minMaxKeepsTheOutlier() {
+        assertArrayEquals(new double[] {0, 100}, reluLike().range(CalibrationMethod.MINMAX, 99.999), 1e-6);
+    }
+
+    @Test
+    void percentileClipsTheOutlierButKeepsTheBulk() {
+        double high = reluLike().range(CalibrationMethod.PERCENTILE, 99.99)[1];
+        assertTrue(high > 8 && high < 15, "99.99% of exponential(1) lies below ~9.2: " + high);
+    }
+
+    @Test
+    void entropyClipsTheLongTailWithoutCollapsing() {
+        double[] range = reluLike().range(CalibrationMethod.ENTROPY, 99.999);
+        assertEquals(0, range[0]);
+        assertTrue(range[1] > 3 && range[1] < 60, "a threshold inside the tail: " + range[1]);
+    }
+
+    @Test
+    void rangesAlwaysContainZero() {
+        RangeCollector positive = new RangeCollector();
+        positive.observe(Tensor.ofFloats(new long[] {2}, 2f, 5f));
+        assertArrayEquals(new double[] {0, 5}, positive.range(CalibrationMethod.MINMAX, 99.999), 0);
+    }
+
+    @Test
+    void quantizationParameters() {
+        QuantParams asymmetric = QuantParams.asymmetricUint8(-1, 3);
+        assertEquals(4 / 255f, asymmetric.scale(), 1e-7);
+        assertEquals(64, asymmetric.zeroPoint()); // 0.0 maps exactly to 64
+        QuantParams symmetric = QuantParams.symmetricInt8(-1, 3);
+        assertEquals(3 / 127f, symmetric.scale(), 1e-7);
+        assertEquals(0, symmetric.zeroPoint());
+        assertEquals(1f, QuantParams.asymmetricUint8(0, 0).scale(), "a constant-zero activation stays valid");
+    }
+
+    @Test
+    void weightsGetOneSymmetricScalePerChannel() {
+        float[] w = {1f, -0.5f, 0.01f, -0.04f};
+        WeightQuantizer.Quantized q = WeightQuantizer.quantize(w, new long[] {2, 2}, 0, true);
+        assertArrayEquals(new float[] {1f / 127, 0.04f / 127}, q.scales(), 1e-9f);
+        // -63.5 rounds half to even (as QuantizeLinear) to -64; 0.01 / (0.04 / 127) = 31.75 -> 32
+        assertArrayEquals(new byte[] {127, -64, 32, -127}, q.values());
+        WeightQuantizer.Quantized tensorWide = WeightQuantizer.quantize(w, new long[] {2, 2}, 0, false);
+        assertArrayEquals(new byte[] {127, -64, 1, -5}, tensorWide.values());
+    }
+}
