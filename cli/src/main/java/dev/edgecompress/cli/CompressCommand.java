@@ -1,6 +1,7 @@
 package dev.edgecompress.cli;
 
 import dev.edgecompress.exporter.Compressor;
+import dev.edgecompress.exporter.QuantizationSensitivity;
 import dev.edgecompress.exporter.ExportOptions;
 import dev.edgecompress.exporter.Recipe;
 import dev.edgecompress.exporter.WrittenModel;
@@ -63,6 +64,9 @@ final class CompressCommand implements Command {
                         .desc("one scale per weight instead of one per output channel").get())
                 .addOption(Option.builder().longOpt("exclude").hasArg().argName("NAMES")
                         .desc("node names or op types to leave in float, comma-separated").get())
+                .addOption(Option.builder().longOpt("sensitivity")
+                        .desc("rank the quantized nodes by the damage each does alone (on --data), and print it")
+                        .get())
                 .addOption(Option.builder().longOpt("calib").hasArg().argName("DATA")
                         .desc("calibration data for static quantization (default: 512 samples spread over --data)")
                         .get())
@@ -117,9 +121,48 @@ final class CompressCommand implements Command {
             }
         }
         ValidationReport report = ValidateCommand.run(compressor.validation(), line, gates, err).withSteps(steps);
+        Map<String, Object> quantizeStep = recipe.quantizeStep();
+        boolean accuracyFailed = report.failedGates().stream().anyMatch(g -> g.name().equals("max_accuracy_drop")
+                || g.name().equals("min_agreement"));
+        if (quantizeStep != null && line.hasOption("data") && (accuracyFailed || line.hasOption("sensitivity"))) {
+            Dataset evaluation = Dataset.load(Path.of(line.getOptionValue("data")));
+            List<QuantizationSensitivity.NodeSensitivity> ranking = QuantizationSensitivity.rank(input, quantizeStep,
+                    calibration, evaluation);
+            printSensitivity(ranking, out);
+            List<String> fallback = new ArrayList<>();
+            if (accuracyFailed) {
+                List<Gate> accuracyGates = gates.stream().filter(g -> g.kind().needsData()).toList();
+                for (QuantizationSensitivity.NodeSensitivity node : ranking) {
+                    fallback.add(node.node());
+                    compressor = Compressor.load(input).recipe(recipe.withQuantizeExclude(fallback))
+                            .calibration(calibration);
+                    steps = compressor.run();
+                    written = compressor.export(output, exportOptions);
+                    ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
+                            .gates(accuracyGates).run();
+                    out.printf("fallback   %s back to float: %s%n", node.node(), quick.passed() ? "the accuracy gates"
+                            + " pass" : "still failing");
+                    if (quick.passed()) {
+                        break;
+                    }
+                }
+                report = ValidateCommand.run(compressor.validation(), line, gates, err).withSteps(steps);
+            }
+            report = report.withQuantization(new ValidationReport.Quantization(ranking, fallback));
+        }
         ValidateCommand.print(report, out);
         ValidateCommand.writeReports(report, line);
         return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;
+    }
+
+    private static void printSensitivity(List<QuantizationSensitivity.NodeSensitivity> ranking, PrintStream out) {
+        out.println("sensitivity (each node quantized alone, most damaging first):");
+        out.printf("  %-28s %-8s %14s %10s %10s%n", "node", "op", "accuracy drop", "agreement", "SQNR dB");
+        for (QuantizationSensitivity.NodeSensitivity s : ranking) {
+            out.printf("  %-28s %-8s %14s %10.4f %10s%n", s.node(), s.opType(),
+                    Double.isNaN(s.accuracyDrop()) ? "n/a" : String.format("%.2f pt", s.accuracyDrop()), s.agreement(),
+                    s.sqnrDb() == null ? "inf" : String.format("%.1f", s.sqnrDb()));
+        }
     }
 
     /** Calibration samples when a step quantizes statically: --calib, else a sample of --data. */

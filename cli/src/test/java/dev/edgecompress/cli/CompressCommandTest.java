@@ -82,6 +82,28 @@ class CompressCommandTest {
     }
 
     @Test
+    void quantizesStaticallyAndFallsBackToFloatUntilTheGatePasses() throws Exception {
+        Path report = dir.resolve("report.json");
+        ExitCode code = cli.run("compress", MLP, "-o", dir.resolve("int8.onnx").toString(), "--quantize", "static",
+                "--calib", TestModels.model("fashion_mnist_calib_512.npz").toString(), "--data", DATA,
+                "--min-agreement", "1.0", "--batch", "4", "--time", "0", "--runs", "5", "--report", report.toString());
+
+        assertEquals(ExitCode.OK, code, cli.stdout() + cli.stderr());
+        assertTrue(cli.stdout().contains("sensitivity (each node quantized alone"), cli.stdout());
+        JsonNode quantization = Json.mapper().readTree(Files.readString(report)).get("quantization");
+        assertEquals(3, quantization.get("sensitivity").size());
+        assertTrue(quantization.get("fallback_to_float").size() >= 1);
+        assertTrue(quantization.get("sensitivity").get(0).get("node").asText().startsWith("/fc"));
+    }
+
+    @Test
+    void staticQuantizationWithoutDataIsABadUsage() {
+        assertEquals(ExitCode.BAD_INPUT, cli.run("compress", MLP, "-o", dir.resolve("o.onnx").toString(),
+                "--quantize", "static"));
+        assertTrue(cli.stderr().contains("needs calibration data"), cli.stderr());
+    }
+
+    @Test
     void badPassOptions() {
         assertEquals(ExitCode.BAD_INPUT, cli.run("compress", MLP, "-o", "o.onnx", "--prune", "l1"));
         assertTrue(cli.stderr().contains("expects METHOD:SPARSITY"), cli.stderr());

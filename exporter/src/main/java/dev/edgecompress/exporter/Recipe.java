@@ -79,6 +79,31 @@ public record Recipe(List<Step> steps, List<Gate> gates) {
         return recipe;
     }
 
+    /** The parameters of the first quantize step, or null when the recipe does not quantize. */
+    public Map<String, Object> quantizeStep() {
+        return steps.stream().filter(s -> s.type().equals("quantize")).map(Step::params).findFirst().orElse(null);
+    }
+
+    /** This recipe with {@code names} also left in float by every quantize step. */
+    public Recipe withQuantizeExclude(List<String> names) {
+        List<Step> changed = new ArrayList<>();
+        for (Step step : steps) {
+            if (!step.type().equals("quantize")) {
+                changed.add(step);
+                continue;
+            }
+            Map<String, Object> params = new LinkedHashMap<>(step.params());
+            List<Object> exclude = new ArrayList<>();
+            if (params.get("exclude") instanceof List<?> existing) {
+                exclude.addAll(existing);
+            }
+            exclude.addAll(names);
+            params.put("exclude", exclude);
+            changed.add(new Step(step.type(), params));
+        }
+        return new Recipe(changed, gates);
+    }
+
     /** The passes of every step, in order; checks each step's fields. */
     public List<Pass> passes() {
         try {

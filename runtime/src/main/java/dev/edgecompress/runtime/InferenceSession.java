@@ -79,8 +79,6 @@ public final class InferenceSession implements AutoCloseable {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions options = options(config)) {
                 options.setOptimizedModelFilePath(optimized.toString());
-                // Only for reading: its warning that the file is hardware-specific does not concern users.
-                options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
                 env.createSession(model.toString(), options).close();
             }
             Map<String, Integer> counts = new java.util.TreeMap<>();
@@ -112,6 +110,8 @@ public final class InferenceSession implements AutoCloseable {
     private static OrtSession.SessionOptions options(SessionConfig config) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
+            // ONNX Runtime's warnings (unused initializers, serialization notes) are not for our users.
+            options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             if (config.provider() == ExecutionProvider.CUDA) {
                 addCuda(options);
             }

@@ -189,7 +189,7 @@ public final class Validation {
             }
         }
         return new ValidationReport(TOOL, referenceStats, candidateStats, dataPath == null ? null : dataPath.toString(),
-                metrics, latency, runtimeOps, List.of(), results, warnings, passed);
+                metrics, latency, runtimeOps, List.of(), results, warnings, null, passed);
     }
 
     private static OutputMetrics metrics(Evaluation.Result result, boolean labels) {

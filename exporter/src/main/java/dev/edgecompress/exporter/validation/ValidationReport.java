@@ -1,5 +1,6 @@
 package dev.edgecompress.exporter.validation;
 
+import dev.edgecompress.exporter.QuantizationSensitivity;
 import dev.edgecompress.passes.PassPipeline.Step;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +15,21 @@ import java.util.Map;
  * @param candidateRuntimeOps per execution provider, the operators ONNX Runtime runs for the
  *     candidate after its graph optimizations (whether int8 kernels were fused shows here)
  * @param warnings facts a user should not miss, such as a candidate slower than its reference
+ * @param quantization per-node sensitivity and the nodes returned to float, or null
  */
 public record ValidationReport(String tool, ModelStats reference, ModelStats candidate, String data,
         OutputMetrics metrics, List<LatencyRow> latency, Map<String, Map<String, Integer>> candidateRuntimeOps,
-        List<Step> steps, List<GateResult> gates, List<String> warnings, boolean passed) {
+        List<Step> steps, List<GateResult> gates, List<String> warnings, Quantization quantization, boolean passed) {
+
+    /**
+     * What accuracy-aware quantization found.
+     *
+     * @param sensitivity weighted nodes, most damaging first, when quantized alone
+     * @param fallbackToFloat the nodes kept in float so that the accuracy gate passes, in order
+     */
+    public record Quantization(List<QuantizationSensitivity.NodeSensitivity> sensitivity,
+            List<String> fallbackToFloat) {
+    }
 
     public ValidationReport {
         latency = List.copyOf(latency);
@@ -35,6 +47,12 @@ public record ValidationReport(String tool, ModelStats reference, ModelStats can
     /** A copy with the pipeline steps that made the candidate. */
     public ValidationReport withSteps(List<Step> pipelineSteps) {
         return new ValidationReport(tool, reference, candidate, data, metrics, latency, candidateRuntimeOps,
-                pipelineSteps, gates, warnings, passed);
+                pipelineSteps, gates, warnings, quantization, passed);
+    }
+
+    /** A copy with what accuracy-aware quantization found. */
+    public ValidationReport withQuantization(Quantization found) {
+        return new ValidationReport(tool, reference, candidate, data, metrics, latency, candidateRuntimeOps, steps,
+                gates, warnings, found, passed);
     }
 }

@@ -18,8 +18,9 @@ import java.util.Set;
  * <ul>
  *   <li>Conv, ConvTranspose, Gemm, MatMul with a constant weight: the activation input, the
  *       weight (int8) and bias (int32), and the output;</li>
- *   <li>MatMul, Add, Mul and Concat of activations only: every input and the output;</li>
- *   <li>pooling: input and output;</li>
+ *   <li>MatMul of two activations: both inputs and the output;</li>
+ *   <li>Add, Mul, Concat and pooling fed by quantized nodes: inputs and output (so that nodes
+ *       left in float leave no int8 islands behind them);</li>
  *   <li>Relu or Clip right after a quantized node: the quantization moves behind it (ONNX Runtime
  *       folds the activation into the following QuantizeLinear), so the node's own output is left
  *       float when the activation is its only consumer.</li>
@@ -56,12 +57,19 @@ final class QuantizationPlan {
                 plan.weighted.add(node);
                 plan.markOutput(node);
                 quantizedProducers.add(node);
-            } else if ((op.equals("MatMul") || op.equals("Add") || op.equals("Mul") || op.equals("Concat"))
-                    && !node.inputs().isEmpty() && node.inputs().stream().allMatch(plan::isActivation)) {
+            } else if (op.equals("MatMul") && node.inputs().size() == 2
+                    && node.inputs().stream().allMatch(plan::isActivation)) {
                 plan.activations.addAll(node.inputs());
                 plan.markOutput(node);
                 quantizedProducers.add(node);
-            } else if (POOLING.contains(op) && plan.isActivation(node.input(0))) {
+            } else if ((op.equals("Add") || op.equals("Mul") || op.equals("Concat")) && !node.inputs().isEmpty()
+                    && node.inputs().stream().allMatch(v -> plan.isActivation(v)
+                            && quantizedProducers.contains(v.producer()))) {
+                plan.activations.addAll(node.inputs());
+                plan.markOutput(node);
+                quantizedProducers.add(node);
+            } else if (POOLING.contains(op) && plan.isActivation(node.input(0))
+                    && quantizedProducers.contains(node.input(0).producer())) {
                 plan.activations.add(node.input(0));
                 plan.markOutput(node);
                 quantizedProducers.add(node);

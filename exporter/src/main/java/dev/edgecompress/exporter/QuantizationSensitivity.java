@@ -1,0 +1,105 @@
+package dev.edgecompress.exporter;
+
+import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.passes.Cleanup;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.passes.Steps;
+import dev.edgecompress.runtime.Evaluation;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.Progress;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.data.DataFormatException;
+import dev.edgecompress.runtime.data.Dataset;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How much each quantized node alone hurts: the model is quantized with only that node (and the
+ * activations around it) in int8, everything else float, and compared with the float model on the
+ * evaluation data. Ranked most damaging first, it tells which nodes to keep in float.
+ */
+public final class QuantizationSensitivity {
+
+    /**
+     * One node's damage.
+     *
+     * @param accuracyDrop top-1 accuracy lost, in points (NaN without labels)
+     * @param agreement top-1 agreement with the float model
+     * @param sqnrDb signal-to-quantization-noise ratio of the outputs (null when identical)
+     */
+    public record NodeSensitivity(String node, String opType, double accuracyDrop, double agreement, Double sqnrDb) {
+    }
+
+    /** The ops whose quantization is ranked: those with int8 weights. */
+    static final Set<String> RANKED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
+
+    private QuantizationSensitivity() {
+    }
+
+    /**
+     * Ranks the named weighted nodes of {@code source} by the damage of quantizing each alone.
+     *
+     * @param quantizeStep the quantize step's parameters (mode, calibration, ...)
+     */
+    public static List<NodeSensitivity> rank(Path source, Map<String, Object> quantizeStep, Dataset calibration,
+            Dataset evaluation) throws ModelFormatException, DataFormatException, IOException {
+        Model original = cleaned(source);
+        List<String> all = new ArrayList<>();
+        Map<String, String> candidates = new LinkedHashMap<>();
+        for (Node node : original.graph().nodes()) {
+            if (node.name() != null && !node.name().isEmpty()) {
+                all.add(node.name());
+                if (RANKED.contains(node.opType()) && node.normalizedDomain().isEmpty()) {
+                    candidates.put(node.name(), node.opType());
+                }
+            }
+        }
+        byte[] floatBytes = ModelExporter.toBytes(original);
+        List<NodeSensitivity> ranking = new ArrayList<>();
+        try (InferenceSession reference = InferenceSession.open(floatBytes, SessionConfig.defaults())) {
+            for (Map.Entry<String, String> candidate : candidates.entrySet()) {
+                Set<String> others = new LinkedHashSet<>(all);
+                others.remove(candidate.getKey());
+                Model model = cleaned(source);
+                Map<String, Object> params = new LinkedHashMap<>(quantizeStep);
+                params.put("exclude", new ArrayList<>(others));
+                PassContext context = PassContext.quiet().withActivations(
+                        RuntimeActivationSource.checked(model, calibration, Compressor.CALIBRATION_BATCH));
+                List<Pass> passes = new ArrayList<>(Steps.create("quantize", params));
+                passes.addAll(Cleanup.passes());
+                new PassPipeline(passes).run(model, context);
+                try (InferenceSession quantized = InferenceSession.open(ModelExporter.toBytes(model),
+                        SessionConfig.defaults())) {
+                    Evaluation.Result result = Evaluation.run(reference, quantized, evaluation, 256, Progress.NONE);
+                    double sqnr = result.comparison().sqnrDb();
+                    ranking.add(new NodeSensitivity(candidate.getKey(), candidate.getValue(),
+                            (result.referenceAccuracy() - result.candidateAccuracy()) * 100,
+                            result.comparison().agreement(), Double.isInfinite(sqnr) ? null : sqnr));
+                }
+            }
+        }
+        ranking.sort(Comparator.comparingDouble((NodeSensitivity s) -> Double.isNaN(s.accuracyDrop()) ? 0
+                : -s.accuracyDrop()).thenComparingDouble(NodeSensitivity::agreement)
+                .thenComparingDouble(s -> s.sqnrDb() == null ? Double.POSITIVE_INFINITY : s.sqnrDb()));
+        return ranking;
+    }
+
+    private static Model cleaned(Path source) throws ModelFormatException {
+        Model model = ModelImporter.load(source);
+        List<Pass> cleanup = Cleanup.passes();
+        new PassPipeline(cleanup).run(model, PassContext.quiet());
+        return model;
+    }
+}
