@@ -32,6 +32,8 @@ final class QuantizationPlan {
     static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
     static final Set<String> POOLING = Set.of("MaxPool", "AveragePool", "GlobalAveragePool");
     static final Set<String> FUSED_ACTIVATIONS = Set.of("Relu", "Clip");
+    /** Ops that only move values: their output is quantized exactly as their input. */
+    static final Set<String> SHAPE_ONLY = Set.of("Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze");
 
     /** Ops whose output has the element type of their first input. */
     static final Set<String> TYPE_PRESERVING = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "Relu", "Clip",
@@ -42,6 +44,12 @@ final class QuantizationPlan {
 
     final Set<Value> activations = new LinkedHashSet<>();
     final List<Node> weighted = new ArrayList<>();
+    /**
+     * Outputs that take their input's quantization parameters: MaxPool picks among its inputs and
+     * shape-only ops move them, so the same scale is exact, and ONNX Runtime then drops the Q/DQ
+     * pairs around them.
+     */
+    final Map<Value, Value> sharesParamsWith = new IdentityHashMap<>();
     private final Map<Value, Boolean> floats = new IdentityHashMap<>();
 
     static QuantizationPlan of(Graph graph, QuantizationConfig config) {
@@ -72,11 +80,22 @@ final class QuantizationPlan {
                     && quantizedProducers.contains(node.input(0).producer())) {
                 plan.activations.add(node.input(0));
                 plan.markOutput(node);
+                if (op.equals("MaxPool") && plan.activations.contains(node.output(0))) {
+                    plan.sharesParamsWith.put(node.output(0), node.input(0));
+                }
                 quantizedProducers.add(node);
             } else if (FUSED_ACTIVATIONS.contains(op) && node.input(0) != null
                     && quantizedProducers.contains(node.input(0).producer())) {
                 plan.markOutput(node);
                 quantizedProducers.add(node);
+            }
+        }
+        for (Value value : plan.activations) {
+            Node producer = value.producer();
+            if (producer != null && SHAPE_ONLY.contains(producer.opType())
+                    && plan.activations.contains(producer.input(0))) {
+                plan.sharesParamsWith.put(value, plan.sharesParamsWith.getOrDefault(producer.input(0),
+                        producer.input(0)));
             }
         }
         return plan;

@@ -99,6 +99,8 @@ public final class StaticQuantizationPass implements Pass {
             params.put(byName.get(entry.getKey()), config.symmetricActivations()
                     ? QuantParams.symmetricInt8(range[0], range[1]) : QuantParams.asymmetricUint8(range[0], range[1]));
         }
+        plan.sharesParamsWith.forEach((output, input) -> params.put(output, params.get(
+                plan.sharesParamsWith.getOrDefault(input, input))));
         return params;
     }
 }
