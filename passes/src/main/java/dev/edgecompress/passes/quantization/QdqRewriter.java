@@ -105,9 +105,8 @@ final class QdqRewriter {
         Value q = graph.addInitializer(graph.freshName(bias.name() + "_quantized"),
                 Tensor.of(DataType.INT32, new long[] {channels}, quantized.flip()));
         Value scale = channelScales ? vector(bias.name() + "_scale", scales) : scalar(bias.name() + "_scale", scales[0]);
-        Value zero = graph.addInitializer(graph.freshName(bias.name() + "_zero_point"), Tensor.ofInts(
-                channelScales ? new long[] {channels} : new long[0], new int[channelScales ? channels : 1]));
-        Node dequantize = new Node(null, "DequantizeLinear", List.of(q, scale, zero),
+        // No zero point: 0 is DequantizeLinear's default, and ONNX Runtime fuses int32 biases without one.
+        Node dequantize = new Node(null, "DequantizeLinear", List.of(q, scale),
                 List.of(graph.freshName(bias.name() + "_dequantized")));
         if (channelScales) {
             dequantize.setAttribute(Attribute.of("axis", 0L));
