@@ -13,7 +13,7 @@ cp="benchmarks/target/edgecompress-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/targ
 [ -f "$work/fashion_mnist_test_10k.npz" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$work/fashion_mnist_test_10k.npz"
 
 for model in mlp lenet5_bn; do
-  for variant in static:minmax static:percentile static:entropy dynamic; do
+  for variant in static:minmax static:percentile static:entropy static:mse dynamic; do
     mode=${variant%%:*}
     options=(--quantize "$mode")
     [ "$mode" = static ] && options+=(--calibration "${variant#*:}" --calib test-models/fashion_mnist_calib_512.npz)

@@ -59,7 +59,7 @@ final class CompressCommand implements Command {
                         .desc("int8 quantization: static (QDQ; calibrated on --calib) or dynamic").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
                         .desc("how static quantization picks activation ranges: minmax (default), percentile"
-                                + " (99.999%), entropy").get())
+                                + " (99.999%), entropy (KL), mse (least squared error)").get())
                 .addOption(Option.builder().longOpt("per-tensor")
                         .desc("one scale per weight instead of one per output channel").get())
                 .addOption(Option.builder().longOpt("exclude").hasArg().argName("NAMES")

@@ -10,7 +10,12 @@ public enum CalibrationMethod {
     /** The central percentile (99.999% by default) of the observed values: outliers are clipped. */
     PERCENTILE,
     /** The clipping threshold whose 128-level quantization loses least information (KL divergence). */
-    ENTROPY;
+    ENTROPY,
+    /**
+     * The range whose 8-bit quantization has the least mean squared error over the observed
+     * values, clipping included (as PyTorch's HistogramObserver aims for).
+     */
+    MSE;
 
     public String id() {
         return name().toLowerCase(Locale.ROOT);
@@ -22,6 +27,6 @@ public enum CalibrationMethod {
                 return method;
             }
         }
-        throw new PassConfigException("calibration", "must be minmax, percentile or entropy, got '" + text + "'");
+        throw new PassConfigException("calibration", "must be minmax, percentile, entropy or mse, got '" + text + "'");
     }
 }

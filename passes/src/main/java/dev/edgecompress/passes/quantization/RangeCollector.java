@@ -63,6 +63,7 @@ final class RangeCollector {
             case MINMAX -> new double[] {min, max};
             case PERCENTILE -> percentileRange(percentile);
             case ENTROPY -> entropyRange();
+            case MSE -> mseRange();
         };
         return new double[] {Math.min(0, range[0]), Math.max(0, range[1])};
     }
@@ -83,6 +84,38 @@ final class RangeCollector {
             cumulative += histogram[high];
         }
         return new double[] {min > 0 ? min : min + low * width, max < 0 ? max : min + (high + 1) * width};
+    }
+
+    /**
+     * The range [min t, max t], t in (0, 1] in steps of 1/{@value #BINS}, whose 255-step
+     * quantization has the least squared error: each value inside costs the rounding noise
+     * step^2 / 12, each value outside its distance to the range, squared.
+     */
+    private double[] mseRange() {
+        double width = (max - min) / BINS;
+        double bestError = Double.POSITIVE_INFINITY;
+        double bestT = 1;
+        for (int k = BINS; k >= 1; k--) {
+            double t = (double) k / BINS;
+            double low = Math.min(0, min * t);
+            double high = Math.max(0, max * t);
+            double step = (high - low) / 255;
+            double rounding = step * step / 12;
+            double error = 0;
+            for (int bin = 0; bin < BINS; bin++) {
+                if (histogram[bin] == 0) {
+                    continue;
+                }
+                double center = min + (bin + 0.5) * width;
+                double outside = center < low ? low - center : center > high ? center - high : 0;
+                error += histogram[bin] * (outside > 0 ? outside * outside : rounding);
+            }
+            if (error < bestError) {
+                bestError = error;
+                bestT = t;
+            }
+        }
+        return new double[] {min * bestT, max * bestT};
     }
 
     /**
