@@ -44,6 +44,35 @@ class CalibrationTest {
     }
 
     @Test
+    void mseTradesClippingAgainstRounding() {
+        // One value at 100 among 100,000: clipping it would cost (100 - t)^2, more than the rounding
+        // error it saves, so the squared error keeps it.
+        assertTrue(reluLike().range(CalibrationMethod.MSE, 99.999)[1] > 50);
+        Random random = new Random(8);
+        float[] tail = new float[100_000];
+        for (int i = 0; i < tail.length; i++) {
+            tail[i] = (float) -Math.log(1 - random.nextDouble());
+        }
+        Tensor exponential = Tensor.ofFloats(new long[] {tail.length}, tail);
+        RangeCollector collector = new RangeCollector();
+        collector.observe(exponential);
+        collector.histogram(exponential);
+        double[] minMax = collector.range(CalibrationMethod.MINMAX, 99.999);
+        double high = collector.range(CalibrationMethod.MSE, 99.999)[1];
+        assertTrue(high < minMax[1] && high > 0.5 * minMax[1], "the sparse tail is clipped, not the bulk: " + high
+                + " of " + minMax[1]);
+        RangeCollector uniform = new RangeCollector();
+        float[] values = new float[10_000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i / 9999f;
+        }
+        Tensor tensor = Tensor.ofFloats(new long[] {values.length}, values);
+        uniform.observe(tensor);
+        uniform.histogram(tensor);
+        assertTrue(uniform.range(CalibrationMethod.MSE, 99.999)[1] > 0.98, "nothing to gain by clipping a uniform range");
+    }
+
+    @Test
     void rangesAlwaysContainZero() {
         RangeCollector positive = new RangeCollector();
         positive.observe(Tensor.ofFloats(new long[] {2}, 2f, 5f));
