@@ -55,6 +55,9 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("prune").hasArg().argName("METHOD:SPARSITY")
                         .desc("unstructured pruning: magnitude (per weight) or l1 (one global threshold, as"
                                 + " PyTorch's global_unstructured), for example l1:0.8; repeatable").get())
+                .addOption(Option.builder().longOpt("low-rank").hasArg().argName("energy:E|ratio:R")
+                        .desc("SVD low-rank factorization of Gemm, MatMul and Conv weights: keep the fraction E of"
+                                + " singular-value energy, or the fraction R of parameters").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
                         .desc("int8 quantization: static (QDQ; calibrated on --calib) or dynamic").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
@@ -187,7 +190,7 @@ final class CompressCommand implements Command {
     /** The recipe file, or the recipe the pass options stand for; never both. */
     private static Recipe recipe(CommandLine line) throws Exception {
         String[] prunes = line.getOptionValues("prune");
-        boolean passOptions = prunes != null || line.hasOption("quantize");
+        boolean passOptions = prunes != null || line.hasOption("quantize") || line.hasOption("low-rank");
         if (line.hasOption("recipe")) {
             if (passOptions) {
                 throw new UsageException("give the passes either in --recipe or as options, not both");
@@ -202,6 +205,15 @@ final class CompressCommand implements Command {
                 steps.add(new Recipe.Step("prune", params));
             } catch (PassConfigException e) {
                 throw new UsageException("--prune " + prune + ": " + e.getMessage());
+            }
+        }
+        if (line.hasOption("low-rank")) {
+            try {
+                Map<String, Object> params = Steps.lowRankOption(line.getOptionValue("low-rank"));
+                Steps.create("low-rank", params);
+                steps.add(new Recipe.Step("low-rank", params));
+            } catch (PassConfigException e) {
+                throw new UsageException("--low-rank " + line.getOptionValue("low-rank") + ": " + e.getMessage());
             }
         }
         if (line.hasOption("quantize")) {

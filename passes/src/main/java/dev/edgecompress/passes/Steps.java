@@ -4,6 +4,8 @@ import dev.edgecompress.passes.cleanup.FoldBatchNormPass;
 import dev.edgecompress.passes.cleanup.FoldConstantsPass;
 import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
 import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
+import dev.edgecompress.passes.lowrank.LowRankConfig;
+import dev.edgecompress.passes.lowrank.LowRankFactorizationPass;
 import dev.edgecompress.passes.pruning.ChannelPruningPass;
 import dev.edgecompress.passes.pruning.GlobalL1PruningPass;
 import dev.edgecompress.passes.pruning.MagnitudePruningPass;
@@ -30,6 +32,7 @@ import java.util.Set;
  *              layers {name: sparsity} (magnitude, channels), skip [names], min_elements
  * quantize     mode: static | dynamic, calibration: minmax | percentile | entropy, percentile,
  *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
+ * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of parameters), skip
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
  * </pre>
@@ -45,6 +48,7 @@ public final class Steps {
         return switch (type) {
             case "prune" -> List.of(prune(p));
             case "quantize" -> List.of(quantize(p));
+            case "low-rank" -> List.of(lowRank(p));
             case "cleanup" -> {
                 known(p, Set.of());
                 yield Cleanup.passes();
@@ -54,8 +58,8 @@ public final class Steps {
             case "fold-constants" -> single(p, new FoldConstantsPass());
             case "remove-dead-nodes" -> single(p, new RemoveDeadNodesPass());
             default -> throw new PassConfigException("type", "unknown step type '" + type
-                    + "'; known: prune, quantize, cleanup, fold-batchnorm, remove-identity, fold-constants,"
-                    + " remove-dead-nodes");
+                    + "'; known: prune, quantize, low-rank, cleanup, fold-batchnorm, remove-identity,"
+                    + " fold-constants, remove-dead-nodes");
         };
     }
 
@@ -107,6 +111,27 @@ public final class Steps {
             case "dynamic" -> new DynamicQuantizationPass(config);
             default -> throw new PassConfigException("mode", "must be static or dynamic, got '" + mode + "'");
         };
+    }
+
+    private static Pass lowRank(Map<String, Object> p) {
+        known(p, Set.of("energy", "ratio", "skip"));
+        return new LowRankFactorizationPass(new LowRankConfig(number(p, "energy", Double.NaN),
+                number(p, "ratio", Double.NaN), names(p, "skip")));
+    }
+
+    /** The step a {@code --low-rank energy:E} or {@code --low-rank ratio:R} option stands for. */
+    public static Map<String, Object> lowRankOption(String text) {
+        int colon = text.indexOf(':');
+        String kind = colon < 0 ? "" : text.substring(0, colon);
+        if (!kind.equals("energy") && !kind.equals("ratio")) {
+            throw new PassConfigException("low-rank", "expects energy:E or ratio:R (for example energy:0.9), got '"
+                    + text + "'");
+        }
+        try {
+            return Map.of(kind, Double.parseDouble(text.substring(colon + 1)));
+        } catch (NumberFormatException e) {
+            throw new PassConfigException(kind, "must be a number, got '" + text.substring(colon + 1) + "'");
+        }
     }
 
     private static List<Pass> single(Map<String, Object> params, Pass pass) {
