@@ -55,9 +55,10 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("prune").hasArg().argName("METHOD:SPARSITY")
                         .desc("unstructured pruning: magnitude (per weight) or l1 (one global threshold, as"
                                 + " PyTorch's global_unstructured), for example l1:0.8; repeatable").get())
-                .addOption(Option.builder().longOpt("low-rank").hasArg().argName("energy:E|ratio:R")
+                .addOption(Option.builder().longOpt("low-rank").hasArg().argName("energy:E|ratio:R|budget:B")
                         .desc("SVD low-rank factorization of Gemm, MatMul and Conv weights: keep the fraction E of"
-                                + " singular-value energy, or the fraction R of parameters").get())
+                                + " singular-value energy, the fraction R of each layer's parameters, or the fraction"
+                                + " B of all of them, spread over the layers by their spectra").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
                         .desc("int8 quantization: static (QDQ; calibrated on --calib) or dynamic").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")

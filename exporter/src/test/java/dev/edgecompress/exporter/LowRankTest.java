@@ -107,6 +107,33 @@ class LowRankTest {
     }
 
     @Test
+    void aGlobalBudgetGoesToTheLayersWhoseSpectraNeedIt() {
+        // Layer "low" has rank 2; layer "full" is a random, full-rank matrix of the same size.
+        Random random = new Random(13);
+        float[] noise = new float[40 * 40];
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = (float) random.nextGaussian();
+        }
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 40);
+        Value h = b.op("MatMul", x, b.initializer("low", Tensor.ofFloats(new long[] {40, 40}, rankTwo(40, 40, 4))));
+        b.output(b.op("MatMul", h, b.initializer("full", Tensor.ofFloats(new long[] {40, 40}, noise))));
+        Model model = b.build();
+
+        List<PassPipeline.Step> steps = new PassPipeline(Steps.create("low-rank", Map.of("budget", 0.5)))
+                .run(model, PassContext.quiet());
+
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> layers = (List<Map<String, Object>>) steps.get(0).changed().get("layers");
+        Map<String, Object> low = layers.stream().filter(l -> l.get("matrix").equals("40 x 40")
+                && (double) l.get("relative_error") < 1e-3).findFirst().orElseThrow();
+        assertEquals(2, low.get("rank"), "two singular values hold the rank-2 layer; the budget goes elsewhere");
+        long kept = layers.stream().mapToLong(l -> ((List<?>) l.get("parameters")).get(1) instanceof Long v ? v : 0)
+                .sum();
+        assertTrue(kept <= 1600, "at most half of the 3,200 parameters: " + kept);
+    }
+
+    @Test
     void layersWhereNoRankSavesParametersAreLeftAlone() {
         ModelBuilder b = ModelBuilder.onnx(17);
         Value x = b.input("x", DataType.FLOAT, 1, 2);

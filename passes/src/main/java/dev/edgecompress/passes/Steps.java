@@ -32,7 +32,8 @@ import java.util.Set;
  *              layers {name: sparsity} (magnitude, channels), skip [names], min_elements
  * quantize     mode: static | dynamic, calibration: minmax | percentile | entropy, percentile,
  *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
- * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of parameters), skip
+ * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
+ *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
  * </pre>
@@ -114,18 +115,18 @@ public final class Steps {
     }
 
     private static Pass lowRank(Map<String, Object> p) {
-        known(p, Set.of("energy", "ratio", "skip"));
+        known(p, Set.of("energy", "ratio", "budget", "skip"));
         return new LowRankFactorizationPass(new LowRankConfig(number(p, "energy", Double.NaN),
-                number(p, "ratio", Double.NaN), names(p, "skip")));
+                number(p, "ratio", Double.NaN), number(p, "budget", Double.NaN), names(p, "skip")));
     }
 
-    /** The step a {@code --low-rank energy:E} or {@code --low-rank ratio:R} option stands for. */
+    /** The step a {@code --low-rank energy:E}, {@code ratio:R} or {@code budget:B} option stands for. */
     public static Map<String, Object> lowRankOption(String text) {
         int colon = text.indexOf(':');
         String kind = colon < 0 ? "" : text.substring(0, colon);
-        if (!kind.equals("energy") && !kind.equals("ratio")) {
-            throw new PassConfigException("low-rank", "expects energy:E or ratio:R (for example energy:0.9), got '"
-                    + text + "'");
+        if (!Set.of("energy", "ratio", "budget").contains(kind)) {
+            throw new PassConfigException("low-rank", "expects energy:E, ratio:R or budget:B (for example energy:0.9),"
+                    + " got '" + text + "'");
         }
         try {
             return Map.of(kind, Double.parseDouble(text.substring(colon + 1)));

@@ -50,21 +50,42 @@ public final class LowRankFactorizationPass implements Pass {
         return config.params();
     }
 
+    /** One candidate layer: its weight as a matrix [inputs, outputs] and its decomposition. */
+    private record Candidate(Node node, int m, int n, Svd.Result svd) {
+        long dense() {
+            return (long) m * n;
+        }
+
+        int maxUseful() {
+            return (int) ((dense() - 1) / (m + n));
+        }
+    }
+
     @Override
     public PassResult run(Model model, PassContext context) {
         Graph graph = model.graph();
         List<Map<String, Object>> layers = new ArrayList<>();
         List<String> leftAlone = new ArrayList<>();
-        List<Node> candidates = graph.nodes().stream().filter(this::eligible).toList();
-        int done = 0;
-        for (Node node : candidates) {
-            Map<String, Object> layer = factorize(graph, node);
-            if (layer == null) {
+        List<Candidate> candidates = new ArrayList<>();
+        List<Node> eligible = graph.nodes().stream().filter(this::eligible).toList();
+        for (Node node : eligible) {
+            Candidate candidate = decompose(node);
+            if (candidate == null) {
                 leftAlone.add(label(node));
             } else {
-                layers.add(layer);
+                candidates.add(candidate);
             }
-            context.progress("factorizing", ++done / (double) candidates.size());
+            context.progress("decomposing", candidates.size() / (double) eligible.size());
+        }
+        Map<Candidate, Integer> ranks = config.byBudget() ? budgetRanks(candidates) : new LinkedHashMap<>();
+        for (Candidate candidate : candidates) {
+            int rank = config.byBudget() ? ranks.get(candidate) : chooseRank(candidate.svd(), candidate.m(),
+                    candidate.n());
+            if (rank > candidate.maxUseful()) {
+                leftAlone.add(label(candidate.node()));
+            } else {
+                layers.add(factorize(graph, candidate, rank));
+            }
         }
         if (layers.isEmpty()) {
             return leftAlone.isEmpty() ? PassResult.unchanged() : new PassResult(false, Map.of("left_alone", leftAlone));
@@ -92,15 +113,17 @@ public final class LowRankFactorizationPass implements Pass {
         };
     }
 
-    /** Factorizes one layer; null when no rank saves parameters. */
-    private Map<String, Object> factorize(Graph graph, Node node) {
+    /** The layer's weight as a matrix [inputs, outputs] and its SVD; null when no rank can save parameters. */
+    private Candidate decompose(Node node) {
         Tensor w = node.input(1).constValue();
-        String op = node.opType();
-        boolean conv = op.equals("Conv");
-        boolean transposed = op.equals("Gemm") && node.intAttribute("transB", 0) == 1;
-        // The matrix to factorize, as [inputs, outputs]; a conv's filters as [I k k, O].
+        boolean conv = node.opType().equals("Conv");
+        boolean transposed = node.opType().equals("Gemm") && node.intAttribute("transB", 0) == 1;
+        // A conv's filters as [I k k, O]; a transposed Gemm weight [N, K] as [K, N].
         int m = conv ? (int) (w.dim(1) * w.dim(2) * w.dim(3)) : (int) (transposed ? w.dim(1) : w.dim(0));
         int n = conv ? (int) w.dim(0) : (int) (transposed ? w.dim(0) : w.dim(1));
+        if (((long) m * n - 1) / (m + n) < 1) {
+            return null;
+        }
         float[] values = w.toFloatArray();
         DMatrixRMaj matrix = new DMatrixRMaj(m, n);
         boolean rowsAreOutputs = conv || transposed;
@@ -110,14 +133,57 @@ public final class LowRankFactorizationPass implements Pass {
             matrix.set(rowsAreOutputs ? col : row, rowsAreOutputs ? row : col, values[i]);
         }
         int maxUseful = (int) (((long) m * n - 1) / (m + n));
-        if (maxUseful < 1) {
-            return null;
+        return new Candidate(node, m, n, config.byBudget() ? Svd.full(matrix) : decompose(matrix, maxUseful));
+    }
+
+    /**
+     * Ranks under a global parameter budget: every layer starts at rank 1; then the singular value
+     * that removes the most relative reconstruction error per parameter it costs (sigma^2 / energy
+     * / (m + n)) is added, again and again, while the budget allows. A layer whose rank stops
+     * saving parameters is kept whole (its dense size counts against the budget).
+     */
+    private Map<Candidate, Integer> budgetRanks(List<Candidate> candidates) {
+        long total = candidates.stream().mapToLong(Candidate::dense).sum();
+        long budget = (long) (config.budget() * total);
+        Map<Candidate, Integer> ranks = new LinkedHashMap<>();
+        long used = 0;
+        java.util.PriorityQueue<Candidate> gains = new java.util.PriorityQueue<>(
+                java.util.Comparator.comparingDouble((Candidate c) -> -gain(c, ranks.get(c))));
+        for (Candidate c : candidates) {
+            ranks.put(c, 1);
+            used += c.m() + c.n();
         }
-        Svd.Result svd = decompose(matrix, maxUseful);
-        int rank = chooseRank(svd, m, n);
-        if (rank > maxUseful) {
-            return null;
+        gains.addAll(candidates);
+        while (!gains.isEmpty()) {
+            Candidate best = gains.poll();
+            int rank = ranks.get(best);
+            if (rank >= best.svd().s().length || used + best.m() + best.n() > budget) {
+                continue;
+            }
+            ranks.put(best, rank + 1);
+            used += best.m() + best.n();
+            if (rank + 1 <= best.maxUseful()) {
+                gains.add(best);
+            }
         }
+        return ranks;
+    }
+
+    /** Relative error removed per parameter by adding singular value number {@code rank} (0-based). */
+    private static double gain(Candidate c, int rank) {
+        double[] s = c.svd().s();
+        return rank >= s.length ? 0 : s[rank] * s[rank] / c.svd().energy() / (c.m() + c.n());
+    }
+
+    /** Rewrites one layer with the given rank; returns its report entry. */
+    private Map<String, Object> factorize(Graph graph, Candidate candidate, int rank) {
+        Node node = candidate.node();
+        Tensor w = node.input(1).constValue();
+        String op = node.opType();
+        boolean conv = op.equals("Conv");
+        int m = candidate.m();
+        int n = candidate.n();
+        Svd.Result svd = candidate.svd();
         float[] a = new float[m * rank]; // [m, r] = U_r sqrt(S_r)
         float[] b = new float[rank * n]; // [r, n] = sqrt(S_r) V_r^T
         double kept = 0;
