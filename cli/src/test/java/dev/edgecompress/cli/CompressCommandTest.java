@@ -104,6 +104,24 @@ class CompressCommandTest {
     }
 
     @Test
+    void lowRankReportsEachLayer() throws Exception {
+        Path report = dir.resolve("report.json");
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("lr.onnx").toString(), "--low-rank",
+                "energy:0.9", "--data", DATA, "--batch", "4", "--time", "0", "--runs", "5", "--report",
+                report.toString()), cli.stderr());
+        JsonNode step = Json.mapper().readTree(Files.readString(report)).get("steps").get(0);
+        assertEquals("low-rank", step.get("pass").asText());
+        JsonNode layers = step.get("changed").get("layers");
+        assertEquals(3, layers.size());
+        assertEquals("/fc1/Gemm", layers.get(0).get("node").asText());
+        assertEquals(81, layers.get(0).get("rank").asInt());
+        assertTrue(layers.get(0).get("relative_error").asDouble() < 0.33);
+        CliRun bad = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, bad.run("compress", MLP, "-o", "o.onnx", "--low-rank", "rank:4"));
+        assertTrue(bad.stderr().contains("expects energy:E, ratio:R or budget:B"), bad.stderr());
+    }
+
+    @Test
     void badPassOptions() {
         assertEquals(ExitCode.BAD_INPUT, cli.run("compress", MLP, "-o", "o.onnx", "--prune", "l1"));
         assertTrue(cli.stderr().contains("expects METHOD:SPARSITY"), cli.stderr());
