@@ -2,11 +2,7 @@
 # Import + export of a generated ~400 MB model, edgecompress and Python's onnx alternating run by run
 # in fresh processes (5 runs each), then a 3 GB model with external data through the command line
 # in a 1 GiB heap. Needs: mvn -B -DskipTests install, and python3-onnx (Debian). Scratch: bench-work/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-work=bench-work
-mkdir -p "$work"
-cp="benchmarks/target/edgecompress-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*"
+source "$(dirname "$0")/setup.sh"
 java_bench() { java ${JAVA_OPTS:-} -cp "$cp" dev.edgecompress.benchmarks.ModelIoBenchmark "$@"; }
 
 echo "## 400 MB model: generate"

@@ -3,12 +3,7 @@
 # MLP and LeNet-5 factorized at energy 0.8/0.9/0.95 (before fine-tuning, 10k test images), and the
 # SVD time of a 4096 x 4096 matrix, full and at rank 256, side by side with numpy.linalg.svd on
 # the same matrix. Needs: mvn -B -DskipTests install; python3-numpy, dataset-fashion-mnist.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-work=bench-work
-mkdir -p "$work"
-cp="benchmarks/target/edgecompress-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*"
-[ -f "$work/fashion_mnist_test_10k.npz" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$work/fashion_mnist_test_10k.npz"
+source "$(dirname "$0")/setup.sh"
 
 for model in mlp lenet5_bn; do
   for energy in 0.8 0.9 0.95; do

@@ -4,12 +4,8 @@
 # is folded, as PyTorch pruned them) on the 10k test set; the l1 zeros against PyTorch's
 # global_unstructured; time and peak heap of l1:0.8 on a 100M-parameter model. Needs:
 # mvn -B -DskipTests install; python3-torch, python3-onnx, python3-numpy, dataset-fashion-mnist.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-work=bench-work
+source "$(dirname "$0")/setup.sh"
 mkdir -p "$work/pruned"
-cp="benchmarks/target/edgecompress-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*"
-[ -f "$work/fashion_mnist_test_10k.npz" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$work/fashion_mnist_test_10k.npz"
 
 for model in mlp lenet5_bn_unfolded_op13; do
   java -cp "$cp" dev.edgecompress.benchmarks.PruningBenchmark sweep "test-models/$model.onnx" \

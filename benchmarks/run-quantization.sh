@@ -5,12 +5,7 @@
 # side, the kernels ONNX Runtime runs); then the time to calibrate and quantize a generated
 # 100M-parameter MatMul model with 256 samples. Needs: mvn -B -DskipTests install; python3-numpy,
 # dataset-fashion-mnist.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-work=bench-work
-mkdir -p "$work"
-cp="benchmarks/target/edgecompress-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*"
-[ -f "$work/fashion_mnist_test_10k.npz" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$work/fashion_mnist_test_10k.npz"
+source "$(dirname "$0")/setup.sh"
 
 for model in mlp lenet5_bn; do
   for variant in static:minmax static:percentile static:entropy static:mse dynamic; do

@@ -4,12 +4,7 @@
 # goes (data loading, batching, inside ONNX Runtime), and the noise floor of the latency method
 # (validate A A, 5 repetitions). Needs: mvn -B -DskipTests install; python3-numpy and
 # dataset-fashion-mnist (Debian). Scratch: bench-work/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-work=bench-work
-mkdir -p "$work"
-cp="benchmarks/target/edgecompress-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*"
-[ -f "$work/fashion_mnist_test_10k.npz" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$work/fashion_mnist_test_10k.npz"
+source "$(dirname "$0")/setup.sh"
 
 echo "## accuracy (fp32, ONNX Runtime CPU) and evaluation time"
 for model in mlp mlp_unfolded_op13 lenet5_bn lenet5_bn_unfolded_op13; do
