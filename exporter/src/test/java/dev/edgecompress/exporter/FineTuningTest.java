@@ -1,0 +1,90 @@
+package dev.edgecompress.exporter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.ir.testing.TestModels;
+import dev.edgecompress.passes.ModelStatistics;
+import dev.edgecompress.runtime.Evaluation;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.Progress;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.training.TrainableModel;
+import dev.edgecompress.runtime.training.TrainingConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class FineTuningTest {
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mlp.onnx", "mlp_unfolded_op13.onnx", "lenet5_bn.onnx", "lenet5_bn_unfolded_op13.onnx"})
+    void theTensorFlowGraphComputesWhatOnnxRuntimeComputes(String name) throws Exception {
+        Path file = TestModels.model(name);
+        Dataset images = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz")).head(16);
+        Map<String, Tensor> feeds = Map.of("input", images.arrays().get("input"));
+        float[] expected;
+        try (InferenceSession session = InferenceSession.open(file, SessionConfig.defaults())) {
+            expected = session.run(feeds).get("logits").toFloatArray();
+        }
+        float[] actual;
+        try (TrainableModel model = TrainableModel.of(ModelImporter.load(file))) {
+            actual = model.forward(feeds).get("logits");
+        }
+        float scale = 0;
+        for (float v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-4 * scale, "logit " + i);
+        }
+    }
+
+    @Test
+    void fineTuningRecoversAPrunedModelAndKeepsItsZeros() throws Exception {
+        Compressor pruned = Compressor.load(TestModels.model("mlp.onnx")).prune("l1", 0.9);
+        Model model = pruned.model();
+        long nonzero = ModelStatistics.of(model).nonzeroParameters();
+        Path before = dir.resolve("pruned.onnx");
+        ModelExporter.write(model, before);
+
+        Dataset train = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz"));
+        Dataset heldOut = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
+        List<TrainableModel.Epoch> epochs;
+        try (TrainableModel trainable = TrainableModel.of(model)) {
+            epochs = trainable.train(train, new TrainingConfig(6, 2e-3, 64, 1), Progress.NONE);
+            trainable.writeBack(model);
+        }
+        Path after = dir.resolve("fine-tuned.onnx");
+        ModelExporter.write(model, after);
+
+        assertTrue(epochs.get(5).loss() < epochs.get(0).loss(), epochs.toString());
+        assertEquals(nonzero, ModelStatistics.of(model).nonzeroParameters(), "pruned weights stay exactly zero");
+        double accuracyBefore = accuracy(before, heldOut);
+        double accuracyAfter = accuracy(after, heldOut);
+        System.out.printf("Fine-tuning: l1 90%% MLP, held-out top-1 %.4f -> %.4f; %s%n", accuracyBefore, accuracyAfter,
+                epochs);
+        assertTrue(accuracyAfter > accuracyBefore + 0.2, accuracyBefore + " -> " + accuracyAfter);
+        Value fc1 = model.graph().initializers().stream().filter(v -> v.name().equals("fc1.weight")).findFirst()
+                .orElseThrow();
+        assertEquals(List.of(300L, 784L), java.util.Arrays.stream(fc1.constValue().dims()).boxed().toList());
+    }
+
+    private static double accuracy(Path model, Dataset data) throws Exception {
+        try (InferenceSession session = InferenceSession.open(model, SessionConfig.defaults())) {
+            return Evaluation.run(session, null, data, 256, Progress.NONE).referenceAccuracy();
+        }
+    }
+}

@@ -1,0 +1,427 @@
+package dev.edgecompress.runtime.training;
+
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Graph;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.runtime.Progress;
+import dev.edgecompress.runtime.data.Dataset;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.nn.Conv2d;
+import org.tensorflow.op.nn.MaxPool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * An ONNX model translated into a TensorFlow graph that can be trained. Weights of Conv, Gemm and
+ * MatMul (and their biases) become variables in their ONNX layouts; the graph transposes them
+ * where TensorFlow wants another (Conv's OIHW to HWIO), so trained values go back to the ONNX
+ * initializers as they are. Convolutional paths run in NHWC (TensorFlow's fast layout on CPU) with
+ * one transpose in and one back wherever a layout-sensitive op (Flatten, Reshape, an output)
+ * needs ONNX's NCHW order. Weights that are exactly zero (pruned) stay zero through training.
+ *
+ * <p>Owns a TensorFlow graph and session: close it. Not thread-safe.
+ */
+public final class TrainableModel implements AutoCloseable {
+
+    private static final Set<String> ELEMENTWISE = Set.of("Relu", "Sigmoid", "Tanh", "Identity", "Dropout");
+
+    private final org.tensorflow.Graph graph = new org.tensorflow.Graph();
+    private final Ops tf = Ops.create(graph);
+    private final Session session;
+    private final Map<String, Placeholder<TFloat32>> inputs = new LinkedHashMap<>();
+    private final Map<String, Operand<TFloat32>> outputs = new LinkedHashMap<>();
+    private final Map<String, Variable<TFloat32>> variables = new LinkedHashMap<>();
+    private final Map<String, long[]> variableDims = new LinkedHashMap<>();
+    private final Map<String, float[]> masks = new LinkedHashMap<>();
+    private final Map<Value, Operand<TFloat32>> translated = new IdentityHashMap<>();
+    private final Map<Value, Boolean> nhwc = new IdentityHashMap<>();
+
+    private TrainableModel(Model model) {
+        Graph onnx = model.graph();
+        for (Node node : onnx.nodes()) {
+            if (!node.normalizedDomain().isEmpty()) {
+                throw new TranslationException(node.describe() + ": the domain " + node.normalizedDomain()
+                        + " is not supported for training");
+            }
+            for (int i = 1; i < Math.min(node.inputs().size(), 3); i++) {
+                Value weight = node.input(i);
+                if (weight != null && weight.constValue() != null && Set.of("Conv", "Gemm", "MatMul")
+                        .contains(node.opType()) && weight.constValue().type() == DataType.FLOAT) {
+                    variable(weight);
+                }
+            }
+        }
+        for (Value input : onnx.inputs()) {
+            if (input.isInitializer()) {
+                continue;
+            }
+            long[] dims = input.tensorType() == null || input.tensorType().shape() == null ? null
+                    : input.tensorType().shape().dims().stream().mapToLong(d -> d.isKnown() ? d.value() : -1).toArray();
+            Placeholder<TFloat32> placeholder = dims == null ? tf.placeholder(TFloat32.class)
+                    : tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
+            inputs.put(input.name(), placeholder);
+            translated.put(input, placeholder);
+        }
+        for (Node node : onnx.nodes()) {
+            translate(node);
+        }
+        for (Value output : onnx.outputs()) {
+            outputs.put(output.name(), nchw(output));
+        }
+        session = new Session(graph);
+    }
+
+    /** Translates {@code model}; fails naming the first operator it cannot translate. */
+    public static TrainableModel of(Model model) {
+        return new TrainableModel(model);
+    }
+
+    private void variable(Value weight) {
+        if (variables.containsKey(weight.name())) {
+            return;
+        }
+        float[] values = weight.constValue().toFloatArray();
+        long[] dims = weight.constValue().dims();
+        Variable<TFloat32> variable = tf.withInitScope().variable(tf.constant(Shape.of(dims), DataBuffers.of(values)));
+        variables.put(weight.name(), variable);
+        variableDims.put(weight.name(), dims);
+        boolean pruned = false;
+        float[] mask = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            mask[i] = values[i] == 0 ? 0 : 1;
+            pruned |= values[i] == 0;
+        }
+        if (pruned && dims.length > 1) {
+            masks.put(weight.name(), mask);
+        }
+        translated.put(weight, variable);
+    }
+
+    private Operand<TFloat32> value(Value value) {
+        Operand<TFloat32> operand = translated.get(value);
+        if (operand == null && value.constValue() != null) {
+            Tensor constant = value.constValue();
+            if (constant.type() != DataType.FLOAT) {
+                throw new TranslationException("constant " + value.name() + " is " + constant.type()
+                        + "; only float constants are supported for training");
+            }
+            operand = tf.constant(Shape.of(constant.dims()), DataBuffers.of(constant.toFloatArray()));
+            translated.put(value, operand);
+        }
+        if (operand == null) {
+            throw new TranslationException("value " + value.name() + " is not available to the training graph");
+        }
+        return operand;
+    }
+
+    private boolean isNhwc(Value value) {
+        return nhwc.getOrDefault(value, false);
+    }
+
+    /** The value in ONNX's layout (NCHW for images). */
+    private Operand<TFloat32> nchw(Value value) {
+        Operand<TFloat32> operand = value(value);
+        return isNhwc(value) ? tf.linalg.transpose(operand, tf.constant(new int[] {0, 3, 1, 2})) : operand;
+    }
+
+    /** An image value in NHWC. */
+    private Operand<TFloat32> channelsLast(Value value) {
+        Operand<TFloat32> operand = value(value);
+        return isNhwc(value) ? operand : tf.linalg.transpose(operand, tf.constant(new int[] {0, 2, 3, 1}));
+    }
+
+    private void define(Node node, Operand<TFloat32> operand, boolean channelsLast) {
+        translated.put(node.output(0), operand);
+        nhwc.put(node.output(0), channelsLast);
+    }
+
+    private void translate(Node node) {
+        String op = node.opType();
+        Value x = node.input(0);
+        switch (op) {
+            case "Relu" -> define(node, tf.nn.relu(value(x)), isNhwc(x));
+            case "Sigmoid" -> define(node, tf.math.sigmoid(value(x)), isNhwc(x));
+            case "Tanh" -> define(node, tf.math.tanh(value(x)), isNhwc(x));
+            case "Identity", "Dropout" -> define(node, value(x), isNhwc(x));
+            case "Flatten" -> {
+                if (node.intAttribute("axis", 1) != 1) {
+                    throw new TranslationException(node.describe() + ": Flatten with axis other than 1");
+                }
+                Operand<TFloat32> in = nchw(x);
+                long features = 1;
+                Shape shape = in.shape();
+                for (int a = 1; a < shape.numDimensions(); a++) {
+                    features *= shape.get(a);
+                }
+                define(node, tf.reshape(in, tf.constant(new long[] {-1, features})), false);
+            }
+            case "Gemm" -> {
+                if (node.intAttribute("transA", 0) != 0) {
+                    throw new TranslationException(node.describe() + ": Gemm with transA");
+                }
+                Operand<TFloat32> y = tf.linalg.matMul(value(x), value(node.input(1)),
+                        org.tensorflow.op.linalg.MatMul.transposeB(node.intAttribute("transB", 0) == 1));
+                float alpha = node.attribute("alpha") == null ? 1f : node.attribute("alpha").asFloat();
+                if (alpha != 1f) {
+                    y = tf.math.mul(y, tf.constant(alpha));
+                }
+                if (node.input(2) != null) {
+                    float beta = node.attribute("beta") == null ? 1f : node.attribute("beta").asFloat();
+                    Operand<TFloat32> c = value(node.input(2));
+                    y = tf.math.add(y, beta == 1f ? c : tf.math.mul(c, tf.constant(beta)));
+                }
+                define(node, y, false);
+            }
+            case "MatMul" -> define(node, tf.linalg.matMul(value(x), value(node.input(1))), false);
+            case "Add", "Sub", "Mul", "Div" -> {
+                Value other = node.input(1);
+                if (isNhwc(x) != isNhwc(other) && other.constValue() == null) {
+                    throw new TranslationException(node.describe() + ": operands in different layouts");
+                }
+                Operand<TFloat32> a = value(x);
+                Operand<TFloat32> b = isNhwc(x) && other.constValue() != null && other.constValue().rank() >= 3
+                        ? channelsLastConstant(other) : value(other);
+                define(node, switch (op) {
+                    case "Add" -> tf.math.add(a, b);
+                    case "Sub" -> tf.math.sub(a, b);
+                    case "Mul" -> tf.math.mul(a, b);
+                    default -> tf.math.div(a, b);
+                }, isNhwc(x));
+            }
+            case "Conv" -> define(node, conv(node), true);
+            case "MaxPool" -> define(node, maxPool(node), true);
+            case "GlobalAveragePool" -> define(node, tf.math.mean(channelsLast(x), tf.constant(new int[] {1, 2}),
+                    org.tensorflow.op.math.Mean.keepDims(true)), true);
+            case "BatchNormalization" -> define(node, batchNorm(node), isNhwc(x) || x.tensorType() == null);
+            case "Softmax" -> define(node, tf.nn.softmax(value(x)), false);
+            default -> throw new TranslationException(node.describe() + ": " + op + " is not supported for training yet");
+        }
+    }
+
+    /** A per-channel constant [C, 1, 1] or [1, C, 1, 1] (NCHW broadcasting) as [C] for NHWC. */
+    private Operand<TFloat32> channelsLastConstant(Value constant) {
+        Tensor t = constant.constValue();
+        return tf.constant(Shape.of(t.elementCount()), DataBuffers.of(t.toFloatArray()));
+    }
+
+    private Operand<TFloat32> conv(Node node) {
+        if (node.intAttribute("group", 1) != 1) {
+            throw new TranslationException(node.describe() + ": grouped convolutions are not supported for training yet");
+        }
+        long[] dilations = node.attribute("dilations") == null ? new long[] {1, 1} : node.attribute("dilations").asInts();
+        if (dilations[0] != 1 || dilations[1] != 1) {
+            throw new TranslationException(node.describe() + ": dilated convolutions are not supported for training yet");
+        }
+        long[] strides = node.attribute("strides") == null ? new long[] {1, 1} : node.attribute("strides").asInts();
+        long[] pads = node.attribute("pads") == null ? new long[4] : node.attribute("pads").asInts();
+        if (node.attribute("auto_pad") != null && !node.attribute("auto_pad").asString().equals("NOTSET")) {
+            throw new TranslationException(node.describe() + ": auto_pad is not supported for training yet");
+        }
+        Operand<TFloat32> x = channelsLast(node.input(0));
+        if (pads[0] + pads[1] + pads[2] + pads[3] > 0) {
+            // Explicit Pad then VALID: TensorFlow's EXPLICIT padding has a broken gradient (TF_NOTES).
+            x = tf.pad(x, tf.constant(new int[][] {{0, 0}, {(int) pads[0], (int) pads[2]}, {(int) pads[1],
+                (int) pads[3]}, {0, 0}}), tf.constant(0f));
+        }
+        Operand<TFloat32> hwio = tf.linalg.transpose(value(node.input(1)), tf.constant(new int[] {2, 3, 1, 0}));
+        Operand<TFloat32> y = tf.nn.conv2d(x, hwio, List.of(1L, strides[0], strides[1], 1L), "VALID",
+                Conv2d.dataFormat("NHWC"));
+        return node.input(2) == null ? y : tf.nn.biasAdd(y, value(node.input(2)));
+    }
+
+    private Operand<TFloat32> maxPool(Node node) {
+        long[] kernel = node.attribute("kernel_shape").asInts();
+        long[] strides = node.attribute("strides") == null ? kernel : node.attribute("strides").asInts();
+        long[] pads = node.attribute("pads") == null ? new long[4] : node.attribute("pads").asInts();
+        if (pads[0] + pads[1] + pads[2] + pads[3] > 0 || node.intAttribute("ceil_mode", 0) != 0) {
+            throw new TranslationException(node.describe() + ": padded or ceil-mode MaxPool is not supported for"
+                    + " training yet");
+        }
+        return tf.nn.maxPool(channelsLast(node.input(0)), tf.constant(new int[] {1, (int) kernel[0], (int) kernel[1], 1}),
+                tf.constant(new int[] {1, (int) strides[0], (int) strides[1], 1}), "VALID", MaxPool.dataFormat("NHWC"));
+    }
+
+    /** Inference-mode BatchNormalization over the channel axis (last in NHWC, 1 for [N, C]). */
+    private Operand<TFloat32> batchNorm(Node node) {
+        Value x = node.input(0);
+        float epsilon = node.attribute("epsilon") == null ? 1e-5f : node.attribute("epsilon").asFloat();
+        Operand<TFloat32> in = isNhwc(x) ? value(x) : channelsLast(x);
+        Operand<TFloat32> scale = tf.math.div(value(node.input(1)), tf.math.sqrt(tf.math.add(value(node.input(4)),
+                tf.constant(epsilon))));
+        return tf.math.add(tf.math.mul(tf.math.sub(in, value(node.input(3))), scale), value(node.input(2)));
+    }
+
+    /** Runs the translated model (for checking it against ONNX Runtime). */
+    public Map<String, float[]> forward(Map<String, Tensor> feeds) {
+        Session.Runner runner = session.runner();
+        List<TFloat32> tensors = new ArrayList<>();
+        try {
+            initialize();
+            for (Map.Entry<String, Placeholder<TFloat32>> input : inputs.entrySet()) {
+                TFloat32 t = toTf(feeds.get(input.getKey()));
+                tensors.add(t);
+                runner.feed(input.getValue(), t);
+            }
+            outputs.values().forEach(runner::fetch);
+            Map<String, float[]> result = new LinkedHashMap<>();
+            try (Result r = runner.run()) {
+                int i = 0;
+                for (String name : outputs.keySet()) {
+                    result.put(name, floats((TFloat32) r.get(i++)));
+                }
+            }
+            return result;
+        } finally {
+            tensors.forEach(TFloat32::close);
+        }
+    }
+
+    private boolean initialized;
+
+    private void initialize() {
+        if (!initialized) {
+            session.initialize();
+            initialized = true;
+        }
+    }
+
+    /** What one epoch of training did. */
+    public record Epoch(int epoch, double loss, double seconds, double samplesPerSecond) {
+    }
+
+    /**
+     * Fine-tunes every variable with Adam on {@code data}'s first input and labels (softmax
+     * cross-entropy on the first output), keeping pruned weights at zero.
+     */
+    public List<Epoch> train(Dataset data, TrainingConfig config, Progress progress) {
+        if (!data.hasLabels()) {
+            throw new IllegalArgumentException("training needs labels (distillation without labels is not supported yet)");
+        }
+        Operand<TFloat32> logits = outputs.values().iterator().next();
+        int classes = (int) logits.shape().get(logits.shape().numDimensions() - 1);
+        Placeholder<TInt64> labels = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
+        Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(classes), tf.constant(1f), tf.constant(0f));
+        Operand<TFloat32> loss = tf.math.neg(tf.math.mean(tf.reduceSum(tf.math.mul(oneHot, tf.nn.logSoftmax(logits)),
+                tf.constant(1)), tf.constant(0)));
+        List<String> names = new ArrayList<>(variables.keySet());
+        Output<?>[] vars = names.stream().map(n -> variables.get(n).asOutput()).toArray(Output<?>[]::new);
+        Output<?>[] gradients = graph.addGradients(loss.asOutput(), vars);
+        List<Op> steps = new ArrayList<>();
+        float beta1 = 0.9f;
+        float beta2 = 0.999f;
+        Placeholder<TFloat32> beta1Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        Placeholder<TFloat32> beta2Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        for (int i = 0; i < names.size(); i++) {
+            Variable<TFloat32> v = variables.get(names.get(i));
+            Variable<TFloat32> m = tf.withInitScope().variable(tf.zerosLike(v));
+            Variable<TFloat32> s = tf.withInitScope().variable(tf.zerosLike(v));
+            @SuppressWarnings("unchecked")
+            Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
+            Op apply = tf.train.applyAdam(v, m, s, beta1Power, beta2Power, tf.constant((float) config.learningRate()),
+                    tf.constant(beta1), tf.constant(beta2), tf.constant(1e-7f), gradient);
+            float[] mask = masks.get(names.get(i));
+            if (mask != null) {
+                Operand<TFloat32> maskConstant = tf.constant(Shape.of(variableDims.get(names.get(i))),
+                        DataBuffers.of(mask));
+                // Pruned weights stay exactly zero: re-masked after every update, in the same run.
+                apply = tf.withControlDependencies(List.of(apply)).assign(v, tf.math.mul(v, maskConstant));
+            }
+            steps.add(apply);
+        }
+        initialize();
+        TrainingBatches view = new TrainingBatches(data);
+        Random random = new Random(config.seed());
+        List<Epoch> epochs = new ArrayList<>();
+        long step = 0;
+        String input = inputs.keySet().iterator().next();
+        for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+            long start = System.nanoTime();
+            int[] order = view.shuffled(random);
+            double lossSum = 0;
+            int batches = 0;
+            for (int offset = 0; offset < order.length; offset += config.batch()) {
+                int count = Math.min(config.batch(), order.length - offset);
+                step++;
+                try (TFloat32 x = view.inputs(order, offset, count);
+                        TInt64 y = view.labels(order, offset, count);
+                        TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(beta1, step));
+                        TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(beta2, step))) {
+                    Session.Runner runner = session.runner().feed(inputs.get(input), x).feed(labels, y)
+                            .feed(beta1Power, p1).feed(beta2Power, p2).fetch(loss);
+                    steps.forEach(runner::addTarget);
+                    try (Result r = runner.run()) {
+                        lossSum += ((TFloat32) r.get(0)).getFloat();
+                    }
+                }
+                batches++;
+                progress.update("epoch " + epoch, offset + count, order.length);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds));
+        }
+        return epochs;
+    }
+
+    /** The current values of the trained weights, by initializer name, in their ONNX layouts. */
+    public Map<String, Tensor> weights() {
+        initialize();
+        Map<String, Tensor> result = new LinkedHashMap<>();
+        Session.Runner runner = session.runner();
+        variables.values().forEach(runner::fetch);
+        try (Result r = runner.run()) {
+            int i = 0;
+            for (Map.Entry<String, long[]> entry : variableDims.entrySet()) {
+                result.put(entry.getKey(), Tensor.ofFloats(entry.getValue(), floats((TFloat32) r.get(i++))));
+            }
+        }
+        return result;
+    }
+
+    /** Writes the trained weights back into {@code model}'s initializers (the model this was made from). */
+    public void writeBack(Model model) {
+        Map<String, Tensor> trained = weights();
+        for (Value initializer : model.graph().initializers()) {
+            Tensor value = trained.get(initializer.name());
+            if (value != null) {
+                Tensor old = initializer.constValue();
+                initializer.setConstValue(value.withSource(old.storage(), old.preserved()));
+            }
+        }
+    }
+
+    static TFloat32 toTf(Tensor tensor) {
+        return TFloat32.tensorOf(Shape.of(tensor.dims()), DataBuffers.of(tensor.toFloatArray()));
+    }
+
+    private static float[] floats(TFloat32 tensor) {
+        float[] values = new float[(int) tensor.shape().size()];
+        tensor.asRawTensor().data().asFloats().read(values);
+        return values;
+    }
+
+    @Override
+    public void close() {
+        session.close();
+        graph.close();
+    }
+
+}
