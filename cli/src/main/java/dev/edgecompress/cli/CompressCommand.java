@@ -59,6 +59,11 @@ final class CompressCommand implements Command {
                         .desc("SVD low-rank factorization of Gemm, MatMul and Conv weights: keep the fraction E of"
                                 + " singular-value energy, the fraction R of each layer's parameters, or the fraction"
                                 + " B of all of them, spread over the layers by their spectra").get())
+                .addOption(Option.builder().longOpt("finetune").hasArg().argName("epochs=N,lr=X[,batch=B]")
+                        .desc("fine-tune the weights with Adam on --train after the other passes (pruned weights"
+                                + " stay zero)").get())
+                .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
+                        .desc("labelled training data for --finetune (.npz with 'labels')").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
                         .desc("int8 quantization: static (QDQ; calibrated on --calib) or dynamic").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
@@ -102,6 +107,12 @@ final class CompressCommand implements Command {
         Dataset calibration = calibrationData(line, recipe);
         if (calibration != null) {
             compressor.calibration(calibration);
+        }
+        if (recipe.steps().stream().anyMatch(s -> s.type().equals("finetune"))) {
+            if (!line.hasOption("train")) {
+                throw new UsageException("--finetune needs labelled training data: --train DATA");
+            }
+            compressor.training(Dataset.load(Path.of(line.getOptionValue("train"))));
         }
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
@@ -191,7 +202,8 @@ final class CompressCommand implements Command {
     /** The recipe file, or the recipe the pass options stand for; never both. */
     private static Recipe recipe(CommandLine line) throws Exception {
         String[] prunes = line.getOptionValues("prune");
-        boolean passOptions = prunes != null || line.hasOption("quantize") || line.hasOption("low-rank");
+        boolean passOptions = prunes != null || line.hasOption("quantize") || line.hasOption("low-rank")
+                || line.hasOption("finetune");
         if (line.hasOption("recipe")) {
             if (passOptions) {
                 throw new UsageException("give the passes either in --recipe or as options, not both");
@@ -215,6 +227,15 @@ final class CompressCommand implements Command {
                 steps.add(new Recipe.Step("low-rank", params));
             } catch (PassConfigException e) {
                 throw new UsageException("--low-rank " + line.getOptionValue("low-rank") + ": " + e.getMessage());
+            }
+        }
+        if (line.hasOption("finetune")) {
+            try {
+                Map<String, Object> params = Steps.finetuneOption(line.getOptionValue("finetune"));
+                Steps.create("finetune", params);
+                steps.add(new Recipe.Step("finetune", params));
+            } catch (PassConfigException e) {
+                throw new UsageException("--finetune " + line.getOptionValue("finetune") + ": " + e.getMessage());
             }
         }
         if (line.hasOption("quantize")) {

@@ -122,6 +122,25 @@ class CompressCommandTest {
     }
 
     @Test
+    void fineTunesAfterPruningAndReportsTheEpochs() throws Exception {
+        Path report = dir.resolve("report.json");
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("ft.onnx").toString(), "--prune",
+                "l1:0.9", "--finetune", "epochs=2,lr=0.002,batch=32", "--train", DATA, "--data",
+                TestModels.model("fashion_mnist_calib_512.npz").toString(), "--batch", "4", "--time", "0", "--runs",
+                "5", "--report", report.toString()), cli.stderr());
+        JsonNode json = Json.mapper().readTree(Files.readString(report));
+        JsonNode finetune = json.get("steps").get(1);
+        assertEquals("finetune", finetune.get("pass").asText());
+        assertEquals(2, finetune.get("changed").get("epochs").size());
+        assertEquals(26_620, json.get("candidate").get("nonzero_parameters").asLong() - 410,
+                "the 90% l1 zeros stay (266,200 prunable weights, 410 biases)");
+        CliRun missing = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, missing.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
+                "--finetune", "epochs=1"));
+        assertTrue(missing.stderr().contains("--finetune needs labelled training data"), missing.stderr());
+    }
+
+    @Test
     void badPassOptions() {
         assertEquals(ExitCode.BAD_INPUT, cli.run("compress", MLP, "-o", "o.onnx", "--prune", "l1"));
         assertTrue(cli.stderr().contains("expects METHOD:SPARSITY"), cli.stderr());

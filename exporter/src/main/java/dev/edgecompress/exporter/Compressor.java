@@ -12,6 +12,7 @@ import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
+import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
 import java.io.IOException;
@@ -43,6 +44,7 @@ public final class Compressor {
     private Path exported;
     private PassContext context = PassContext.quiet();
     private ActivationSource activations;
+    private Trainer trainer;
 
     /** Samples per ONNX Runtime call while calibrating. */
     static final int CALIBRATION_BATCH = 64;
@@ -77,6 +79,21 @@ public final class Compressor {
         return this;
     }
 
+    /**
+     * Labelled data the fine-tuning step trains on.
+     *
+     * @throws DataFormatException when the data has no labels
+     */
+    public Compressor training(Dataset data) throws DataFormatException {
+        requireNotRun();
+        if (!data.hasLabels()) {
+            throw new DataFormatException(data.source(), "fine-tuning needs labels ('labels' array); training"
+                    + " without them (distillation) is not supported yet");
+        }
+        this.trainer = new RuntimeTrainer(data);
+        return this;
+    }
+
     /** A step as a recipe names it ({@link Steps}). */
     public Compressor step(String type, Map<String, Object> params) {
         requireNotRun();
@@ -107,6 +124,7 @@ public final class Compressor {
     public List<PassPipeline.Step> run() {
         if (steps == null) {
             PassContext runContext = activations == null ? context : context.withActivations(activations);
+            runContext = trainer == null ? runContext : runContext.withTrainer(trainer);
             steps = new PassPipeline(withCleanup(passes)).run(model, runContext);
         }
         return steps;

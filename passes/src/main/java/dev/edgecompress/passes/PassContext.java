@@ -1,5 +1,6 @@
 package dev.edgecompress.passes;
 
+import dev.edgecompress.passes.finetune.Trainer;
 import java.util.function.BiConsumer;
 
 /**
@@ -10,24 +11,39 @@ public final class PassContext {
 
     private final BiConsumer<String, Double> progress;
     private final ActivationSource activations;
+    private final Trainer trainer;
 
-    private PassContext(BiConsumer<String, Double> progress, ActivationSource activations) {
+    private PassContext(BiConsumer<String, Double> progress, ActivationSource activations, Trainer trainer) {
         this.progress = progress;
         this.activations = activations;
+        this.trainer = trainer;
     }
 
     public static PassContext quiet() {
-        return new PassContext((task, fraction) -> { }, null);
+        return new PassContext((task, fraction) -> { }, null, null);
     }
 
     /** A context that reports progress as (task, fraction done in [0, 1]). */
     public static PassContext reportingTo(BiConsumer<String, Double> listener) {
-        return new PassContext(listener, null);
+        return new PassContext(listener, null, null);
     }
 
     /** This context with calibration data. */
     public PassContext withActivations(ActivationSource source) {
-        return new PassContext(progress, source);
+        return new PassContext(progress, source, trainer);
+    }
+
+    /** This context with a trainer over training data. */
+    public PassContext withTrainer(Trainer training) {
+        return new PassContext(progress, activations, training);
+    }
+
+    /** The trainer; fails with the reason when there is no training data. */
+    public Trainer trainer(String pass) {
+        if (trainer == null) {
+            throw new PassConfigException("training", pass + " needs labelled training data (--train)");
+        }
+        return trainer;
     }
 
     /** The calibration data; fails with the reason when there is none. */

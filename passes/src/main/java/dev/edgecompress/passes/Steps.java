@@ -4,6 +4,8 @@ import dev.edgecompress.passes.cleanup.FoldBatchNormPass;
 import dev.edgecompress.passes.cleanup.FoldConstantsPass;
 import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
 import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
+import dev.edgecompress.passes.finetune.FineTuneConfig;
+import dev.edgecompress.passes.finetune.FineTuningPass;
 import dev.edgecompress.passes.lowrank.LowRankConfig;
 import dev.edgecompress.passes.lowrank.LowRankFactorizationPass;
 import dev.edgecompress.passes.pruning.ChannelPruningPass;
@@ -34,6 +36,7 @@ import java.util.Set;
  *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
+ * finetune     epochs, lr (default 0.001), batch (default 64): Adam on labelled training data
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
  * </pre>
@@ -50,6 +53,11 @@ public final class Steps {
             case "prune" -> List.of(prune(p));
             case "quantize" -> List.of(quantize(p));
             case "low-rank" -> List.of(lowRank(p));
+            case "finetune" -> {
+                known(p, Set.of("epochs", "lr", "batch"));
+                yield List.of(new FineTuningPass(new FineTuneConfig((int) (double) number(p, "epochs", null),
+                        number(p, "lr", 1e-3), (int) (double) number(p, "batch", 64.0))));
+            }
             case "cleanup" -> {
                 known(p, Set.of());
                 yield Cleanup.passes();
@@ -59,7 +67,7 @@ public final class Steps {
             case "fold-constants" -> single(p, new FoldConstantsPass());
             case "remove-dead-nodes" -> single(p, new RemoveDeadNodesPass());
             default -> throw new PassConfigException("type", "unknown step type '" + type
-                    + "'; known: prune, quantize, low-rank, cleanup, fold-batchnorm, remove-identity,"
+                    + "'; known: prune, quantize, low-rank, finetune, cleanup, fold-batchnorm, remove-identity,"
                     + " fold-constants, remove-dead-nodes");
         };
     }
@@ -118,6 +126,25 @@ public final class Steps {
         known(p, Set.of("energy", "ratio", "budget", "skip"));
         return new LowRankFactorizationPass(new LowRankConfig(number(p, "energy", Double.NaN),
                 number(p, "ratio", Double.NaN), number(p, "budget", Double.NaN), names(p, "skip")));
+    }
+
+    /** The step a {@code --finetune epochs=N,lr=X[,batch=B]} option stands for. */
+    public static Map<String, Object> finetuneOption(String text) {
+        Map<String, Object> step = new LinkedHashMap<>();
+        for (String part : text.split(",")) {
+            int equals = part.indexOf('=');
+            if (equals < 0) {
+                throw new PassConfigException("finetune", "expects key=value pairs such as epochs=3,lr=0.001, got '"
+                        + part + "'");
+            }
+            String key = part.substring(0, equals).trim();
+            try {
+                step.put(key, Double.parseDouble(part.substring(equals + 1).trim()));
+            } catch (NumberFormatException e) {
+                throw new PassConfigException(key, "must be a number, got '" + part.substring(equals + 1) + "'");
+            }
+        }
+        return step;
     }
 
     /** The step a {@code --low-rank energy:E}, {@code ratio:R} or {@code budget:B} option stands for. */

@@ -1,0 +1,38 @@
+package dev.edgecompress.passes.finetune;
+
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassResult;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fine-tunes the weights on labelled training data (through the context's {@link Trainer}),
+ * recovering accuracy lost to pruning or factorization; the graph does not change, only the
+ * weights, so the passes after it see the same structure.
+ */
+public final class FineTuningPass implements Pass {
+
+    private final FineTuneConfig config;
+
+    public FineTuningPass(FineTuneConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return "finetune";
+    }
+
+    @Override
+    public Map<String, Object> params() {
+        return config.params();
+    }
+
+    @Override
+    public PassResult run(Model model, PassContext context) {
+        List<Map<String, Object>> epochs = context.trainer(name()).train(model, config, context::progress);
+        return PassResult.changed(Map.of("epochs", epochs));
+    }
+}
