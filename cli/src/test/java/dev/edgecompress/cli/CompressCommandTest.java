@@ -141,6 +141,28 @@ class CompressCommandTest {
     }
 
     @Test
+    void prunesGraduallyWhileFineTuning() throws Exception {
+        Path report = dir.resolve("report.json");
+        // 2,000 samples in batches of 64: 32 steps an epoch, 64 in all; 80% by step 48
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("gradual.onnx").toString(), "--finetune",
+                "epochs=2,lr=0.002,final_sparsity=0.8,end_step=48,frequency=8", "--train", DATA, "--report",
+                report.toString(), "--data", TestModels.model("fashion_mnist_calib_512.npz").toString(), "--batch", "4",
+                "--time", "0", "--runs", "5"), cli.stderr());
+        JsonNode json = Json.mapper().readTree(Files.readString(report));
+        JsonNode finetune = json.get("steps").get(0);
+        assertEquals(0.8, finetune.get("params").get("schedule").get("final_sparsity").asDouble());
+        assertEquals(0.8, finetune.get("changed").get("epochs").get(1).get("sparsity").asDouble(), 1e-9);
+        assertEquals(53_240, json.get("candidate").get("nonzero_parameters").asLong() - 410, 2,
+                "20% of 266,200 prunable weights left, and the 410 biases");
+
+        CliRun late = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, late.run("compress", MLP, "-o", dir.resolve("late.onnx").toString(),
+                "--finetune", "epochs=1,final_sparsity=0.8,end_step=1000", "--train", DATA));
+        assertTrue(late.stderr().contains("end_step: 1000 is after the last training step (32"), late.stderr());
+        assertFalse(Files.exists(dir.resolve("late.onnx")));
+    }
+
+    @Test
     void badPassOptions() {
         assertEquals(ExitCode.BAD_INPUT, cli.run("compress", MLP, "-o", "o.onnx", "--prune", "l1"));
         assertTrue(cli.stderr().contains("expects METHOD:SPARSITY"), cli.stderr());

@@ -1,6 +1,7 @@
 package dev.edgecompress.exporter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.edgecompress.importer.ModelImporter;
@@ -9,6 +10,8 @@ import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.passes.ModelStatistics;
+import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.runtime.Evaluation;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Progress;
@@ -80,6 +83,48 @@ class FineTuningTest {
         Value fc1 = model.graph().initializers().stream().filter(v -> v.name().equals("fc1.weight")).findFirst()
                 .orElseThrow();
         assertEquals(List.of(300L, 784L), java.util.Arrays.stream(fc1.constValue().dims()).boxed().toList());
+    }
+
+    @Test
+    void prunesGraduallyWhileTrainingToExactlyTheFinalSparsity() throws Exception {
+        Dataset train = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz"));
+        Dataset heldOut = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
+        // 2,000 samples / 64 = 32 steps an epoch; 6 epochs = 192 steps; prune 0 -> 90% by step 128.
+        Compressor gradual = Compressor.load(TestModels.model("mlp.onnx")).training(train).step("finetune", Map.of(
+                "epochs", 6, "lr", 2e-3, "schedule", Map.of("final_sparsity", 0.9, "end_step", 128, "frequency", 16)));
+        List<PassPipeline.Step> steps = gradual.run();
+        Model model = gradual.model();
+        ModelStatistics statistics = ModelStatistics.of(model);
+        long prunable = 784 * 300 + 300 * 100 + 100 * 10;
+        long biases = 300 + 100 + 10;
+        assertEquals(Math.rint(0.1 * prunable) + biases, statistics.nonzeroParameters(), 2,
+                "exactly round(0.9 n) weights pruned (a trained bias may be exactly zero)");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) steps.get(0).changed().get("epochs");
+        assertEquals(0.9, (double) epochs.get(5).get("sparsity"), 1e-6);
+        assertTrue((double) epochs.get(1).get("sparsity") < 0.9, epochs.toString());
+
+        Path out = dir.resolve("gradual.onnx");
+        ModelExporter.write(model, out);
+        Compressor oneShot = Compressor.load(TestModels.model("mlp.onnx")).prune("l1", 0.9);
+        oneShot.run();
+        Path pruned = dir.resolve("one-shot.onnx");
+        ModelExporter.write(oneShot.model(), pruned);
+        double accuracyGradual = accuracy(out, heldOut);
+        double accuracyOneShot = accuracy(pruned, heldOut);
+        System.out.printf("Gradual pruning to 90%% while fine-tuning: held-out top-1 %.4f (one-shot l1 90%%: %.4f); %s%n",
+                accuracyGradual, accuracyOneShot, epochs);
+        assertTrue(accuracyGradual > accuracyOneShot + 0.2, accuracyOneShot + " vs " + accuracyGradual);
+    }
+
+    @Test
+    void aScheduleEndingAfterTrainingIsAConfigurationError() throws Exception {
+        Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
+        Compressor compressor = Compressor.load(TestModels.model("mlp.onnx")).training(train).step("finetune", Map.of(
+                "epochs", 1, "schedule", Map.of("final_sparsity", 0.5, "end_step", 100)));
+        PassConfigException e = assertThrows(PassConfigException.class, compressor::run);
+        assertEquals("end_step", e.field());
+        assertTrue(e.getMessage().contains("8 = epochs x batches per epoch"), e.getMessage());
     }
 
     private static double accuracy(Path model, Dataset data) throws Exception {

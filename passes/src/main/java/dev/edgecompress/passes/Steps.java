@@ -36,12 +36,16 @@ import java.util.Set;
  *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
- * finetune     epochs, lr (default 0.001), batch (default 64): Adam on labelled training data
+ * finetune     epochs, lr (default 0.001), batch (default 64): Adam on labelled training data;
+ *              schedule {final_sparsity, end_step, ...}: prune gradually while training (see schedule)
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
  * </pre>
  */
 public final class Steps {
+
+    private static final Set<String> SCHEDULE_KEYS = Set.of("initial_sparsity", "final_sparsity", "begin_step",
+            "end_step", "frequency", "power");
 
     private Steps() {
     }
@@ -54,9 +58,9 @@ public final class Steps {
             case "quantize" -> List.of(quantize(p));
             case "low-rank" -> List.of(lowRank(p));
             case "finetune" -> {
-                known(p, Set.of("epochs", "lr", "batch"));
+                known(p, Set.of("epochs", "lr", "batch", "schedule"));
                 yield List.of(new FineTuningPass(new FineTuneConfig((int) (double) number(p, "epochs", null),
-                        number(p, "lr", 1e-3), (int) (double) number(p, "batch", 64.0))));
+                        number(p, "lr", 1e-3), (int) (double) number(p, "batch", 64.0), pruningSchedule(p))));
             }
             case "cleanup" -> {
                 known(p, Set.of());
@@ -79,7 +83,7 @@ public final class Steps {
      */
     public static PolynomialDecay schedule(Map<String, Object> params) {
         Map<String, Object> p = new LinkedHashMap<>(params);
-        known(p, Set.of("initial_sparsity", "final_sparsity", "begin_step", "end_step", "frequency", "power"));
+        known(p, SCHEDULE_KEYS);
         return new PolynomialDecay(number(p, "initial_sparsity", 0.0), number(p, "final_sparsity", null),
                 (long) (double) number(p, "begin_step", 0.0), (long) (double) number(p, "end_step", null),
                 (long) (double) number(p, "frequency", 100.0), number(p, "power", 3.0));
@@ -128,7 +132,10 @@ public final class Steps {
                 number(p, "ratio", Double.NaN), number(p, "budget", Double.NaN), names(p, "skip")));
     }
 
-    /** The step a {@code --finetune epochs=N,lr=X[,batch=B]} option stands for. */
+    /**
+     * The step a {@code --finetune epochs=N,lr=X[,batch=B][,final_sparsity=S,end_step=T,...]} option
+     * stands for; schedule keys make a gradual pruning schedule.
+     */
     public static Map<String, Object> finetuneOption(String text) {
         Map<String, Object> step = new LinkedHashMap<>();
         for (String part : text.split(",")) {
@@ -138,8 +145,13 @@ public final class Steps {
                         + part + "'");
             }
             String key = part.substring(0, equals).trim();
+            // Schedule keys (final_sparsity=0.9,end_step=2000, ...) go to the step's gradual pruning schedule.
+            @SuppressWarnings("unchecked")
+            Map<String, Object> target = SCHEDULE_KEYS.contains(key)
+                    ? (Map<String, Object>) step.computeIfAbsent("schedule", k -> new LinkedHashMap<String, Object>())
+                    : step;
             try {
-                step.put(key, Double.parseDouble(part.substring(equals + 1).trim()));
+                target.put(key, Double.parseDouble(part.substring(equals + 1).trim()));
             } catch (NumberFormatException e) {
                 throw new PassConfigException(key, "must be a number, got '" + part.substring(equals + 1) + "'");
             }
@@ -234,6 +246,19 @@ public final class Steps {
             layers.put(String.valueOf(e.getKey()), n.doubleValue());
         }
         return layers;
+    }
+
+    private static PolynomialDecay pruningSchedule(Map<String, Object> p) {
+        Object value = p.get("schedule");
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof Map<?, ?> map) || map.keySet().stream().anyMatch(k -> !(k instanceof String))) {
+            throw new PassConfigException("schedule", "must be an object such as {\"final_sparsity\": 0.9, \"end_step\": 2000}");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> params = (Map<String, Object>) map;
+        return schedule(params);
     }
 
     private static Set<String> names(Map<String, Object> p, String field) {

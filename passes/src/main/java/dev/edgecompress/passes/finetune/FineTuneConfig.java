@@ -1,6 +1,7 @@
 package dev.edgecompress.passes.finetune;
 
 import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.pruning.PolynomialDecay;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -10,8 +11,14 @@ import java.util.Map;
  * @param epochs passes over the training data
  * @param learningRate Adam's step size
  * @param batch samples per step
+ * @param schedule gradual pruning while training (global L1 up to its final sparsity), or null for none
  */
-public record FineTuneConfig(int epochs, double learningRate, int batch) {
+public record FineTuneConfig(int epochs, double learningRate, int batch, PolynomialDecay schedule) {
+
+    /** Fine-tuning that prunes nothing more. */
+    public FineTuneConfig(int epochs, double learningRate, int batch) {
+        this(epochs, learningRate, batch, null);
+    }
 
     public FineTuneConfig {
         if (epochs < 1) {
@@ -31,6 +38,17 @@ public record FineTuneConfig(int epochs, double learningRate, int batch) {
         params.put("lr", learningRate);
         params.put("batch", batch);
         params.put("optimizer", "adam");
+        if (schedule != null) {
+            Map<String, Object> pruning = new LinkedHashMap<>();
+            pruning.put("method", "l1");
+            pruning.put("initial_sparsity", schedule.initialSparsity());
+            pruning.put("final_sparsity", schedule.finalSparsity());
+            pruning.put("begin_step", schedule.beginStep());
+            pruning.put("end_step", schedule.endStep());
+            pruning.put("frequency", schedule.frequency());
+            pruning.put("power", schedule.power());
+            params.put("schedule", pruning);
+        }
         return params;
     }
 }

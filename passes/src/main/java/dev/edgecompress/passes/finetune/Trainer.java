@@ -12,8 +12,10 @@ import java.util.function.BiConsumer;
 public interface Trainer {
 
     /**
-     * Fine-tunes {@code model}'s weights; pruned (zero) weights stay zero. Returns one entry per
-     * epoch (loss, seconds, samples per second) for the report.
+     * Fine-tunes {@code model}'s weights; pruned (zero) weights stay zero, and where
+     * {@code config} has a schedule, more are pruned while training ({@code GradualPruning}).
+     * Returns one entry per epoch (loss, seconds, samples per second, sparsity under a schedule)
+     * for the report.
      */
     List<Map<String, Object>> train(Model model, FineTuneConfig config, BiConsumer<String, Double> progress);
 }

@@ -36,7 +36,8 @@ import org.tensorflow.types.TInt64;
  * where TensorFlow wants another (Conv's OIHW to HWIO), so trained values go back to the ONNX
  * initializers as they are. Convolutional paths run in NHWC (TensorFlow's fast layout on CPU) with
  * one transpose in and one back wherever a layout-sensitive op (Flatten, Reshape, an output)
- * needs ONNX's NCHW order. Weights that are exactly zero (pruned) stay zero through training.
+ * needs ONNX's NCHW order. Weights that are exactly zero (pruned) stay zero through training, and
+ * a {@link MaskSchedule} can prune more as training goes.
  *
  * <p>Owns a TensorFlow graph and session: close it. Not thread-safe.
  */
@@ -304,8 +305,11 @@ public final class TrainableModel implements AutoCloseable {
         }
     }
 
-    /** What one epoch of training did. */
-    public record Epoch(int epoch, double loss, double seconds, double samplesPerSecond) {
+    /**
+     * What one epoch of training did; {@code sparsity} is the fraction of the scheduled weights
+     * masked at its end (NaN without a mask schedule).
+     */
+    public record Epoch(int epoch, double loss, double seconds, double samplesPerSecond, double sparsity) {
     }
 
     /**
@@ -313,6 +317,19 @@ public final class TrainableModel implements AutoCloseable {
      * cross-entropy on the first output), keeping pruned weights at zero.
      */
     public List<Epoch> train(Dataset data, TrainingConfig config, Progress progress) {
+        return train(data, config, MaskSchedule.NONE, progress);
+    }
+
+    /**
+     * Fine-tunes as {@link #train(Dataset, TrainingConfig, Progress)}, and prunes while training:
+     * before each step {@code schedule} names, its weights are masked anew from their values.
+     */
+    public List<Epoch> train(Dataset data, TrainingConfig config, MaskSchedule schedule, Progress progress) {
+        for (String name : schedule.weights()) {
+            if (!variables.containsKey(name)) {
+                throw new IllegalArgumentException("the mask schedule names " + name + ", which is not a trained weight");
+            }
+        }
         if (!data.hasLabels()) {
             throw new IllegalArgumentException("training needs labels (distillation without labels is not supported yet)");
         }
@@ -326,6 +343,8 @@ public final class TrainableModel implements AutoCloseable {
         Output<?>[] vars = names.stream().map(n -> variables.get(n).asOutput()).toArray(Output<?>[]::new);
         Output<?>[] gradients = graph.addGradients(loss.asOutput(), vars);
         List<Op> steps = new ArrayList<>();
+        Map<String, Placeholder<TFloat32>> maskFeeds = new LinkedHashMap<>();
+        List<Op> maskUpdates = new ArrayList<>();
         float beta1 = 0.9f;
         float beta2 = 0.999f;
         Placeholder<TFloat32> beta1Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
@@ -338,12 +357,20 @@ public final class TrainableModel implements AutoCloseable {
             Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
             Op apply = tf.train.applyAdam(v, m, s, beta1Power, beta2Power, tf.constant((float) config.learningRate()),
                     tf.constant(beta1), tf.constant(beta2), tf.constant(1e-7f), gradient);
-            float[] mask = masks.get(names.get(i));
-            if (mask != null) {
-                Operand<TFloat32> maskConstant = tf.constant(Shape.of(variableDims.get(names.get(i))),
-                        DataBuffers.of(mask));
+            String name = names.get(i);
+            float[] mask = masks.get(name);
+            if (mask != null || schedule.weights().contains(name)) {
+                Shape shape = Shape.of(variableDims.get(name));
+                Variable<TFloat32> maskVariable = tf.withInitScope().variable(mask == null ? tf.ones(tf.constant(shape),
+                        TFloat32.class) : tf.constant(shape, DataBuffers.of(mask)));
                 // Pruned weights stay exactly zero: re-masked after every update, in the same run.
-                apply = tf.withControlDependencies(List.of(apply)).assign(v, tf.math.mul(v, maskConstant));
+                apply = tf.withControlDependencies(List.of(apply)).assign(v, tf.math.mul(v, maskVariable));
+                if (schedule.weights().contains(name)) {
+                    Placeholder<TFloat32> newMask = tf.placeholder(TFloat32.class, Placeholder.shape(shape));
+                    maskFeeds.put(name, newMask);
+                    maskUpdates.add(tf.assign(maskVariable, newMask));
+                    maskUpdates.add(tf.assign(v, tf.math.mul(v, newMask)));
+                }
             }
             steps.add(apply);
         }
@@ -352,6 +379,7 @@ public final class TrainableModel implements AutoCloseable {
         Random random = new Random(config.seed());
         List<Epoch> epochs = new ArrayList<>();
         long step = 0;
+        double sparsity = Double.NaN;
         String input = inputs.keySet().iterator().next();
         for (int epoch = 1; epoch <= config.epochs(); epoch++) {
             long start = System.nanoTime();
@@ -361,6 +389,9 @@ public final class TrainableModel implements AutoCloseable {
             for (int offset = 0; offset < order.length; offset += config.batch()) {
                 int count = Math.min(config.batch(), order.length - offset);
                 step++;
+                if (schedule.changesAt(step)) {
+                    sparsity = remask(schedule, step, maskFeeds, maskUpdates);
+                }
                 try (TFloat32 x = view.inputs(order, offset, count);
                         TInt64 y = view.labels(order, offset, count);
                         TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(beta1, step));
@@ -376,9 +407,47 @@ public final class TrainableModel implements AutoCloseable {
                 progress.update("epoch " + epoch, offset + count, order.length);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds));
+            epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds, sparsity));
         }
         return epochs;
+    }
+
+    /** Sets the scheduled masks for {@code step} and applies them; returns the fraction masked. */
+    private double remask(MaskSchedule schedule, long step, Map<String, Placeholder<TFloat32>> maskFeeds,
+            List<Op> maskUpdates) {
+        Map<String, float[]> current = new LinkedHashMap<>();
+        weights().forEach((name, tensor) -> {
+            if (maskFeeds.containsKey(name)) {
+                current.put(name, tensor.toFloatArray());
+            }
+        });
+        Map<String, float[]> masks = schedule.masks(step, current);
+        List<TFloat32> tensors = new ArrayList<>();
+        long masked = 0;
+        long total = 0;
+        try {
+            Session.Runner runner = session.runner();
+            for (Map.Entry<String, Placeholder<TFloat32>> feed : maskFeeds.entrySet()) {
+                float[] mask = masks.get(feed.getKey());
+                if (mask == null) {
+                    throw new IllegalStateException("the mask schedule gave no mask for " + feed.getKey());
+                }
+                for (float m : mask) {
+                    masked += m == 0 ? 1 : 0;
+                }
+                total += mask.length;
+                TFloat32 tensor = TFloat32.tensorOf(Shape.of(variableDims.get(feed.getKey())), DataBuffers.of(mask));
+                tensors.add(tensor);
+                runner.feed(feed.getValue(), tensor);
+            }
+            maskUpdates.forEach(runner::addTarget);
+            try (Result ignored = runner.run()) {
+                // assignments only
+            }
+        } finally {
+            tensors.forEach(TFloat32::close);
+        }
+        return (double) masked / total;
     }
 
     /** The current values of the trained weights, by initializer name, in their ONNX layouts. */
