@@ -61,7 +61,8 @@ final class CompressCommand implements Command {
                                 + " B of all of them, spread over the layers by their spectra").get())
                 .addOption(Option.builder().longOpt("finetune").hasArg().argName("epochs=N,lr=X[,batch=B]")
                         .desc("fine-tune the weights with Adam on --train after the other passes (pruned weights"
-                                + " stay zero); add final_sparsity=S,end_step=T[,begin_step=,frequency=,"
+                                + " stay zero); decay=cosine lowers the step size to zero by the end;"
+                                + " add final_sparsity=S,end_step=T[,begin_step=,frequency=,"
                                 + "initial_sparsity=,power=] to prune gradually (global L1) while training").get())
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
                         .desc("labelled training data for --finetune (.npz with 'labels')").get())

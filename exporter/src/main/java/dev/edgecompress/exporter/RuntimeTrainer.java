@@ -31,12 +31,13 @@ public final class RuntimeTrainer implements Trainer {
 
     @Override
     public List<Map<String, Object>> train(Model model, FineTuneConfig config, BiConsumer<String, Double> progress) {
+        TrainingConfig training = new TrainingConfig(config.epochs(), config.learningRate(), config.batch(), 1,
+                config.cosineDecay());
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
-                : maskSchedule(new GradualPruning(model, config.schedule()), steps(config));
+                : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
         try (TrainableModel trainable = TrainableModel.of(model)) {
-            List<TrainableModel.Epoch> epochs = trainable.train(data, new TrainingConfig(config.epochs(),
-                    config.learningRate(), config.batch(), 1), schedule, (task, done, total) -> progress.accept(task,
-                    (double) done / total));
+            List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule,
+                    (task, done, total) -> progress.accept(task, (double) done / total));
             trainable.writeBack(model);
             List<Map<String, Object>> report = new ArrayList<>();
             for (TrainableModel.Epoch epoch : epochs) {
@@ -55,11 +56,6 @@ public final class RuntimeTrainer implements Trainer {
         } catch (TranslationException e) {
             throw new PassConfigException("finetune", e.getMessage());
         }
-    }
-
-    /** Training steps in all: one per batch, every epoch. */
-    private long steps(FineTuneConfig config) {
-        return config.epochs() * ((data.size() + config.batch() - 1) / config.batch());
     }
 
     private static MaskSchedule maskSchedule(GradualPruning pruning, long steps) {

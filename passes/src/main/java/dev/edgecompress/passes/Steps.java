@@ -36,7 +36,8 @@ import java.util.Set;
  *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
- * finetune     epochs, lr (default 0.001), batch (default 64): Adam on labelled training data;
+ * finetune     epochs, lr (default 0.001), batch (default 64), decay (constant | cosine): Adam on
+ *              labelled training data;
  *              schedule {final_sparsity, end_step, ...}: prune gradually while training (see schedule)
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
@@ -58,9 +59,14 @@ public final class Steps {
             case "quantize" -> List.of(quantize(p));
             case "low-rank" -> List.of(lowRank(p));
             case "finetune" -> {
-                known(p, Set.of("epochs", "lr", "batch", "schedule"));
+                known(p, Set.of("epochs", "lr", "batch", "decay", "schedule"));
+                String decay = string(p, "decay", "constant");
+                if (!Set.of("constant", "cosine").contains(decay)) {
+                    throw new PassConfigException("decay", "must be constant or cosine, got '" + decay + "'");
+                }
                 yield List.of(new FineTuningPass(new FineTuneConfig((int) (double) number(p, "epochs", null),
-                        number(p, "lr", 1e-3), (int) (double) number(p, "batch", 64.0), pruningSchedule(p))));
+                        number(p, "lr", 1e-3), (int) (double) number(p, "batch", 64.0), decay.equals("cosine"),
+                        pruningSchedule(p))));
             }
             case "cleanup" -> {
                 known(p, Set.of());
@@ -150,10 +156,15 @@ public final class Steps {
             Map<String, Object> target = SCHEDULE_KEYS.contains(key)
                     ? (Map<String, Object>) step.computeIfAbsent("schedule", k -> new LinkedHashMap<String, Object>())
                     : step;
+            String value = part.substring(equals + 1).trim();
+            if (key.equals("decay")) {
+                target.put(key, value);
+                continue;
+            }
             try {
-                target.put(key, Double.parseDouble(part.substring(equals + 1).trim()));
+                target.put(key, Double.parseDouble(value));
             } catch (NumberFormatException e) {
-                throw new PassConfigException(key, "must be a number, got '" + part.substring(equals + 1) + "'");
+                throw new PassConfigException(key, "must be a number, got '" + value + "'");
             }
         }
         return step;

@@ -9,15 +9,17 @@ import java.util.Map;
  * How to fine-tune.
  *
  * @param epochs passes over the training data
- * @param learningRate Adam's step size
+ * @param learningRate Adam's step size (at the start, under cosine decay)
  * @param batch samples per step
+ * @param cosineDecay whether the step size falls along a half cosine to zero by the last step
  * @param schedule gradual pruning while training (global L1 up to its final sparsity), or null for none
  */
-public record FineTuneConfig(int epochs, double learningRate, int batch, PolynomialDecay schedule) {
+public record FineTuneConfig(int epochs, double learningRate, int batch, boolean cosineDecay,
+        PolynomialDecay schedule) {
 
-    /** Fine-tuning that prunes nothing more. */
+    /** Fine-tuning at a constant step size that prunes nothing more. */
     public FineTuneConfig(int epochs, double learningRate, int batch) {
-        this(epochs, learningRate, batch, null);
+        this(epochs, learningRate, batch, false, null);
     }
 
     public FineTuneConfig {
@@ -38,6 +40,7 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, Polynom
         params.put("lr", learningRate);
         params.put("batch", batch);
         params.put("optimizer", "adam");
+        params.put("decay", cosineDecay ? "cosine" : "constant");
         if (schedule != null) {
             Map<String, Object> pruning = new LinkedHashMap<>();
             pruning.put("method", "l1");

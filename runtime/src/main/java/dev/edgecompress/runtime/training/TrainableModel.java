@@ -347,6 +347,7 @@ public final class TrainableModel implements AutoCloseable {
         List<Op> maskUpdates = new ArrayList<>();
         float beta1 = 0.9f;
         float beta2 = 0.999f;
+        Placeholder<TFloat32> learningRate = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         Placeholder<TFloat32> beta1Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         Placeholder<TFloat32> beta2Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         for (int i = 0; i < names.size(); i++) {
@@ -355,7 +356,7 @@ public final class TrainableModel implements AutoCloseable {
             Variable<TFloat32> s = tf.withInitScope().variable(tf.zerosLike(v));
             @SuppressWarnings("unchecked")
             Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
-            Op apply = tf.train.applyAdam(v, m, s, beta1Power, beta2Power, tf.constant((float) config.learningRate()),
+            Op apply = tf.train.applyAdam(v, m, s, beta1Power, beta2Power, learningRate,
                     tf.constant(beta1), tf.constant(beta2), tf.constant(1e-7f), gradient);
             String name = names.get(i);
             float[] mask = masks.get(name);
@@ -379,6 +380,7 @@ public final class TrainableModel implements AutoCloseable {
         Random random = new Random(config.seed());
         List<Epoch> epochs = new ArrayList<>();
         long step = 0;
+        long totalSteps = config.steps(data.size());
         double sparsity = Double.NaN;
         String input = inputs.keySet().iterator().next();
         for (int epoch = 1; epoch <= config.epochs(); epoch++) {
@@ -395,9 +397,10 @@ public final class TrainableModel implements AutoCloseable {
                 try (TFloat32 x = view.inputs(order, offset, count);
                         TInt64 y = view.labels(order, offset, count);
                         TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(beta1, step));
-                        TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(beta2, step))) {
+                        TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(beta2, step));
+                        TFloat32 rate = TFloat32.scalarOf((float) config.learningRateAt(step, totalSteps))) {
                     Session.Runner runner = session.runner().feed(inputs.get(input), x).feed(labels, y)
-                            .feed(beta1Power, p1).feed(beta2Power, p2).fetch(loss);
+                            .feed(beta1Power, p1).feed(beta2Power, p2).feed(learningRate, rate).fetch(loss);
                     steps.forEach(runner::addTarget);
                     try (Result r = runner.run()) {
                         lossSum += ((TFloat32) r.get(0)).getFloat();

@@ -1,0 +1,33 @@
+package dev.edgecompress.passes.finetune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.Steps;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FineTuneStepTest {
+
+    @Test
+    void theOptionReadsNumbersTheDecayAndScheduleKeys() {
+        Map<String, Object> step = Steps.finetuneOption("epochs=10,lr=0.002,decay=cosine,final_sparsity=0.9,end_step=600");
+        assertEquals("{epochs=10.0, lr=0.002, decay=cosine, schedule={final_sparsity=0.9, end_step=600.0}}",
+                step.toString());
+        Map<String, Object> params = Steps.create("finetune", step).get(0).params();
+        assertEquals("cosine", params.get("decay"));
+        assertEquals(64, params.get("batch"));
+        assertEquals("constant", Steps.create("finetune", Map.of("epochs", 1)).get(0).params().get("decay"));
+    }
+
+    @Test
+    void badValuesNameTheirField() {
+        assertEquals("decay", assertThrows(PassConfigException.class,
+                () -> Steps.create("finetune", Steps.finetuneOption("epochs=1,decay=linear"))).field());
+        assertEquals("lr", assertThrows(PassConfigException.class, () -> Steps.finetuneOption("epochs=1,lr=fast"))
+                .field());
+        assertEquals("epochs", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
+                Steps.finetuneOption("epochs=0"))).field());
+    }
+}
