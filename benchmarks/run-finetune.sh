@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Figures of the fine-tuning issue (first part): training throughput of the TensorFlow Java
 # translation side by side with PyTorch on the same networks (Adam, batch 64, 10k training images),
-# and the Deep Compression style pipeline on the MLP: l1 90% + fine-tuning + static int8.
+# and the Deep Compression style pipeline on the MLP: l1 90% + fine-tuning + static int8, pruning
+# once before fine-tuning or gradually while fine-tuning, on 10k and on all 60k training images.
 # Needs: mvn -B -DskipTests install; python3-torch, python3-onnx, python3-numpy, dataset-fashion-mnist.
 source "$(dirname "$0")/setup.sh"
 train="$work/fashion_mnist_train_10k.npz"
@@ -13,17 +14,41 @@ for model in mlp lenet5_bn_unfolded_op13; do
 done
 PYTHONPATH=benchmarks /usr/bin/python3 benchmarks/torch_train.py "$train" 4 2>/dev/null
 
-echo "## l1 90% + fine-tuning (10 epochs) + static int8 on the MLP"
-./edgecompress compress test-models/mlp.onnx -o "$work/deep.onnx" --prune l1:0.9 \
-  --finetune epochs=10,lr=0.001 --train "$train" --quantize static --calib test-models/fashion_mnist_calib_512.npz \
-  --data "$test10k" --batch 1,64 --report "$work/deep.json" > /dev/null || true
-/usr/bin/python3 - "$work/deep.json" <<'PY'
+train60k="$work/fashion_mnist_train_60k.npz"
+[ -f "$train60k" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$train60k" --split train
+
+# deep NAME COMPRESS-OPTIONS...: compress the MLP with static int8 after the given options, validate
+# on the 10k test set, print size, accuracy, speed and the fine-tuning losses.
+deep() {
+  local name=$1
+  shift
+  ./edgecompress compress test-models/mlp.onnx -o "$work/deep.onnx" "$@" --quantize static \
+    --calib test-models/fashion_mnist_calib_512.npz --data "$test10k" --batch 1,64 --report "$work/deep.json" \
+    > /dev/null || true
+  /usr/bin/python3 - "$name" "$work/deep.json" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1]))
+r = json.load(open(sys.argv[2]))
 ref, cand = r["reference"], r["candidate"]
-print(f"gzip {ref['gzip_bytes']} -> {cand['gzip_bytes']} ({ref['gzip_bytes'] / cand['gzip_bytes']:.1f}x),"
+ft = [s for s in r["steps"] if s["pass"] == "finetune"][0]
+print(f"{sys.argv[1]}: gzip {ref['gzip_bytes']} -> {cand['gzip_bytes']} ({ref['gzip_bytes'] / cand['gzip_bytes']:.1f}x),"
       f" file {ref['bytes'] / cand['bytes']:.1f}x, top-1 {ref['accuracy']:.4f} -> {cand['accuracy']:.4f},"
-      f" speedup {[round(l['speedup'], 2) for l in r['latency']]},"
-      f" epoch losses {[round(e['loss'], 3) for e in r['steps'][1]['changed']['epochs']]}")
+      f" speedup {[round(l['speedup'], 2) for l in r['latency']]}, fine-tuning {ft['seconds']:.0f} s,"
+      f" epoch losses {[round(e['loss'], 3) for e in ft['changed']['epochs']]}")
 PY
-rm -f "$work/deep.onnx" "$work/deep.json"
+  rm -f "$work/deep.onnx" "$work/deep.json"
+}
+
+echo "## Deep Compression pipeline on the MLP: pruning + fine-tuning (10 epochs, Adam 0.001) + static int8"
+# 10k images: 157 steps an epoch; 60k: 938. Gradual schedules end at 70% of training.
+deep "one-shot l1 90%, 10k" --prune l1:0.9 --finetune epochs=10,lr=0.001 --train "$train"
+deep "gradual 90%, 10k" --finetune epochs=10,lr=0.001,final_sparsity=0.9,end_step=1100,frequency=50 --train "$train"
+deep "one-shot l1 90%, 60k" --prune l1:0.9 --finetune epochs=10,lr=0.001 --train "$train60k"
+deep "gradual 90%, 60k" --finetune epochs=10,lr=0.001,final_sparsity=0.9,end_step=6600 --train "$train60k"
+deep "one-shot l1 95%, 60k" --prune l1:0.95 --finetune epochs=10,lr=0.001 --train "$train60k"
+deep "gradual 95%, 60k" --finetune epochs=10,lr=0.001,final_sparsity=0.95,end_step=6600 --train "$train60k"
+echo "## the same with cosine learning-rate decay"
+deep "one-shot l1 90%, 60k, cosine" --prune l1:0.9 --finetune epochs=10,lr=0.001,decay=cosine --train "$train60k"
+deep "gradual 90%, 60k, cosine" --finetune epochs=10,lr=0.001,decay=cosine,final_sparsity=0.9,end_step=6600 \
+  --train "$train60k"
+deep "gradual 95%, 60k, cosine" --finetune epochs=10,lr=0.001,decay=cosine,final_sparsity=0.95,end_step=6600 \
+  --train "$train60k"
