@@ -46,6 +46,8 @@ deep "one-shot l1 90%, 60k" --prune l1:0.9 --finetune epochs=10,lr=0.001 --train
 deep "gradual 90%, 60k" --finetune epochs=10,lr=0.001,final_sparsity=0.9,end_step=6600 --train "$train60k"
 deep "one-shot l1 95%, 60k" --prune l1:0.95 --finetune epochs=10,lr=0.001 --train "$train60k"
 deep "gradual 95%, 60k" --finetune epochs=10,lr=0.001,final_sparsity=0.95,end_step=6600 --train "$train60k"
+deep "one-shot l1 95%, 60k, lr 0.003" --prune l1:0.95 --finetune epochs=10,lr=0.003 --train "$train60k"
+deep "gradual 95%, 60k, lr 0.003" --finetune epochs=10,lr=0.003,final_sparsity=0.95,end_step=6600 --train "$train60k"
 echo "## the same with cosine learning-rate decay"
 deep "one-shot l1 90%, 60k, cosine" --prune l1:0.9 --finetune epochs=10,lr=0.001,decay=cosine --train "$train60k"
 deep "gradual 90%, 60k, cosine" --finetune epochs=10,lr=0.001,decay=cosine,final_sparsity=0.9,end_step=6600 \
