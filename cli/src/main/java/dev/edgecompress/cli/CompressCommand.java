@@ -62,6 +62,7 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("finetune").hasArg().argName("epochs=N,lr=X[,batch=B]")
                         .desc("fine-tune the weights with Adam on --train after the other passes (pruned weights"
                                 + " stay zero); decay=cosine lowers the step size to zero by the end;"
+                                + " distill=A[,temperature=T] learns the share A from the original model's outputs;"
                                 + " add final_sparsity=S,end_step=T[,begin_step=,frequency=,"
                                 + "initial_sparsity=,power=] to prune gradually (global L1) while training").get())
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")

@@ -80,7 +80,7 @@ public final class Compressor {
     }
 
     /**
-     * Labelled data the fine-tuning step trains on.
+     * Labelled data the fine-tuning step trains on (distillation's teacher is the model loaded).
      *
      * @throws DataFormatException when the data has no labels
      */
@@ -90,7 +90,7 @@ public final class Compressor {
             throw new DataFormatException(data.source(), "fine-tuning needs labels ('labels' array); training"
                     + " without them (distillation) is not supported yet");
         }
-        this.trainer = new RuntimeTrainer(data);
+        this.trainer = new RuntimeTrainer(data, source);
         return this;
     }
 

@@ -5,11 +5,18 @@ import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.passes.pruning.GradualPruning;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.data.Batches;
+import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.training.Distillation;
 import dev.edgecompress.runtime.training.MaskSchedule;
 import dev.edgecompress.runtime.training.TrainableModel;
 import dev.edgecompress.runtime.training.TrainingConfig;
 import dev.edgecompress.runtime.training.TranslationException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +30,16 @@ import java.util.function.BiConsumer;
  */
 public final class RuntimeTrainer implements Trainer {
 
-    private final Dataset data;
+    /** Samples per ONNX Runtime call while computing the teacher's outputs. */
+    private static final int TEACHER_BATCH = 256;
 
-    public RuntimeTrainer(Dataset data) {
+    private final Dataset data;
+    private final Path teacher;
+
+    /** Trains on {@code data}; distillation learns from {@code teacher}'s outputs (the original model). */
+    public RuntimeTrainer(Dataset data, Path teacher) {
         this.data = data;
+        this.teacher = teacher;
     }
 
     @Override
@@ -36,7 +49,9 @@ public final class RuntimeTrainer implements Trainer {
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
         try (TrainableModel trainable = TrainableModel.of(model)) {
-            List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule,
+            Distillation distillation = config.distill() > 0
+                    ? new Distillation(teacherLogits(), config.distill(), config.temperature()) : null;
+            List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule, distillation,
                     (task, done, total) -> progress.accept(task, (double) done / total));
             trainable.writeBack(model);
             List<Map<String, Object>> report = new ArrayList<>();
@@ -55,6 +70,26 @@ public final class RuntimeTrainer implements Trainer {
             return report;
         } catch (TranslationException e) {
             throw new PassConfigException("finetune", e.getMessage());
+        }
+    }
+
+    /** The teacher's first output for every training sample, [samples, classes]. */
+    private Tensor teacherLogits() {
+        try (InferenceSession session = InferenceSession.open(teacher, SessionConfig.defaults())) {
+            String output = session.outputs().get(0).name();
+            float[] logits = null;
+            long classes = 0;
+            for (Batches.Batch batch : data.bind(session.inputs()).of(TEACHER_BATCH)) {
+                Tensor out = session.run(batch.feeds()).get(output);
+                classes = out.elementCount() / out.dim(0);
+                if (logits == null) {
+                    logits = new float[Math.toIntExact(data.size() * classes)];
+                }
+                out.floats().get(logits, (int) (batch.start() * classes), (int) (batch.samples() * classes));
+            }
+            return Tensor.ofFloats(new long[] {data.size(), classes}, logits);
+        } catch (DataFormatException e) {
+            throw new PassConfigException("distill", e.getMessage());
         }
     }
 

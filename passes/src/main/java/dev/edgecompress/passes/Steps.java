@@ -36,8 +36,9 @@ import java.util.Set;
  *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
- * finetune     epochs, lr (default 0.001), batch (default 64), decay (constant | cosine): Adam on
- *              labelled training data;
+ * finetune     epochs, lr (default 0.001), batch (default 64), decay (constant | cosine), distill
+ *              (share of the loss learning the original model's outputs), temperature (default 4):
+ *              Adam on labelled training data;
  *              schedule {final_sparsity, end_step, ...}: prune gradually while training (see schedule)
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
@@ -59,13 +60,14 @@ public final class Steps {
             case "quantize" -> List.of(quantize(p));
             case "low-rank" -> List.of(lowRank(p));
             case "finetune" -> {
-                known(p, Set.of("epochs", "lr", "batch", "decay", "schedule"));
+                known(p, Set.of("epochs", "lr", "batch", "decay", "distill", "temperature", "schedule"));
                 String decay = string(p, "decay", "constant");
                 if (!Set.of("constant", "cosine").contains(decay)) {
                     throw new PassConfigException("decay", "must be constant or cosine, got '" + decay + "'");
                 }
                 yield List.of(new FineTuningPass(new FineTuneConfig((int) (double) number(p, "epochs", null),
                         number(p, "lr", 1e-3), (int) (double) number(p, "batch", 64.0), decay.equals("cosine"),
+                        number(p, "distill", 0.0), number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE),
                         pruningSchedule(p))));
             }
             case "cleanup" -> {

@@ -12,14 +12,20 @@ import java.util.Map;
  * @param learningRate Adam's step size (at the start, under cosine decay)
  * @param batch samples per step
  * @param cosineDecay whether the step size falls along a half cosine to zero by the last step
+ * @param distill the share of the loss that learns the original model's softened outputs
+ *     (knowledge distillation), in [0, 1]; 0 learns from the labels only
+ * @param temperature how much distillation softens both models' outputs, at least 1
  * @param schedule gradual pruning while training (global L1 up to its final sparsity), or null for none
  */
-public record FineTuneConfig(int epochs, double learningRate, int batch, boolean cosineDecay,
-        PolynomialDecay schedule) {
+public record FineTuneConfig(int epochs, double learningRate, int batch, boolean cosineDecay, double distill,
+        double temperature, PolynomialDecay schedule) {
 
-    /** Fine-tuning at a constant step size that prunes nothing more. */
+    /** The temperature when none is given, as commonly used for distillation on small image sets. */
+    public static final double DEFAULT_TEMPERATURE = 4;
+
+    /** Fine-tuning on labels at a constant step size that prunes nothing more. */
     public FineTuneConfig(int epochs, double learningRate, int batch) {
-        this(epochs, learningRate, batch, false, null);
+        this(epochs, learningRate, batch, false, 0, DEFAULT_TEMPERATURE, null);
     }
 
     public FineTuneConfig {
@@ -32,6 +38,12 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, boolean
         if (batch < 1) {
             throw new PassConfigException("batch", "must be at least 1, got " + batch);
         }
+        if (!(distill >= 0 && distill <= 1)) {
+            throw new PassConfigException("distill", "must be a share of the loss in [0, 1], got " + distill);
+        }
+        if (!(temperature >= 1)) {
+            throw new PassConfigException("temperature", "must be at least 1, got " + temperature);
+        }
     }
 
     Map<String, Object> params() {
@@ -41,6 +53,10 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, boolean
         params.put("batch", batch);
         params.put("optimizer", "adam");
         params.put("decay", cosineDecay ? "cosine" : "constant");
+        if (distill > 0) {
+            params.put("distill", distill);
+            params.put("temperature", temperature);
+        }
         if (schedule != null) {
             Map<String, Object> pruning = new LinkedHashMap<>();
             pruning.put("method", "l1");

@@ -29,5 +29,18 @@ class FineTuneStepTest {
                 .field());
         assertEquals("epochs", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
                 Steps.finetuneOption("epochs=0"))).field());
+        assertEquals("distill", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
+                Steps.finetuneOption("epochs=1,distill=1.5"))).field());
+        assertEquals("temperature", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
+                Steps.finetuneOption("epochs=1,distill=0.5,temperature=0.5"))).field());
+    }
+
+    @Test
+    void distillationShowsInTheParametersOnlyWhenOn() {
+        Map<String, Object> on = Steps.create("finetune", Steps.finetuneOption("epochs=1,distill=0.5")).get(0).params();
+        assertEquals(0.5, on.get("distill"));
+        assertEquals(4.0, on.get("temperature"));
+        Map<String, Object> off = Steps.create("finetune", Steps.finetuneOption("epochs=1")).get(0).params();
+        assertEquals(false, off.containsKey("distill"));
     }
 }

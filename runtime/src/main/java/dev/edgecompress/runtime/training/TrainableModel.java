@@ -325,6 +325,15 @@ public final class TrainableModel implements AutoCloseable {
      * before each step {@code schedule} names, its weights are masked anew from their values.
      */
     public List<Epoch> train(Dataset data, TrainingConfig config, MaskSchedule schedule, Progress progress) {
+        return train(data, config, schedule, null, progress);
+    }
+
+    /**
+     * Fine-tunes as {@link #train(Dataset, TrainingConfig, MaskSchedule, Progress)}, learning also
+     * from a teacher's outputs where {@code distillation} is not null.
+     */
+    public List<Epoch> train(Dataset data, TrainingConfig config, MaskSchedule schedule, Distillation distillation,
+            Progress progress) {
         for (String name : schedule.weights()) {
             if (!variables.containsKey(name)) {
                 throw new IllegalArgumentException("the mask schedule names " + name + ", which is not a trained weight");
@@ -339,6 +348,23 @@ public final class TrainableModel implements AutoCloseable {
         Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(classes), tf.constant(1f), tf.constant(0f));
         Operand<TFloat32> loss = tf.math.neg(tf.math.mean(tf.reduceSum(tf.math.mul(oneHot, tf.nn.logSoftmax(logits)),
                 tf.constant(1)), tf.constant(0)));
+        Placeholder<TFloat32> teacher = null;
+        if (distillation != null) {
+            Tensor teacherLogits = distillation.teacherLogits();
+            if (teacherLogits.dim(0) != data.size() || teacherLogits.dim(1) != classes) {
+                throw new IllegalArgumentException("teacher logits are " + java.util.Arrays.toString(teacherLogits.dims())
+                        + "; the data has " + data.size() + " samples and the model " + classes + " classes");
+            }
+            teacher = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, classes)));
+            Operand<TFloat32> temperature = tf.constant((float) distillation.temperature());
+            Operand<TFloat32> logTeacher = tf.nn.logSoftmax(tf.math.div(teacher, temperature));
+            Operand<TFloat32> logStudent = tf.nn.logSoftmax(tf.math.div(logits, temperature));
+            Operand<TFloat32> kl = tf.math.mean(tf.reduceSum(tf.math.mul(tf.math.exp(logTeacher),
+                    tf.math.sub(logTeacher, logStudent)), tf.constant(1)), tf.constant(0));
+            float weight = (float) distillation.weight();
+            float t2 = (float) (distillation.temperature() * distillation.temperature());
+            loss = tf.math.add(tf.math.mul(tf.constant(1 - weight), loss), tf.math.mul(tf.constant(weight * t2), kl));
+        }
         List<String> names = new ArrayList<>(variables.keySet());
         Output<?>[] vars = names.stream().map(n -> variables.get(n).asOutput()).toArray(Output<?>[]::new);
         Output<?>[] gradients = graph.addGradients(loss.asOutput(), vars);
@@ -402,8 +428,14 @@ public final class TrainableModel implements AutoCloseable {
                     Session.Runner runner = session.runner().feed(inputs.get(input), x).feed(labels, y)
                             .feed(beta1Power, p1).feed(beta2Power, p2).feed(learningRate, rate).fetch(loss);
                     steps.forEach(runner::addTarget);
-                    try (Result r = runner.run()) {
-                        lossSum += ((TFloat32) r.get(0)).getFloat();
+                    try (TFloat32 soft = teacher == null ? null
+                            : TrainingBatches.rows(distillation.teacherLogits(), order, offset, count)) {
+                        if (teacher != null) {
+                            runner.feed(teacher, soft);
+                        }
+                        try (Result r = runner.run()) {
+                            lossSum += ((TFloat32) r.get(0)).getFloat();
+                        }
                     }
                 }
                 batches++;

@@ -48,6 +48,17 @@ final class TrainingBatches {
     }
 
     TFloat32 inputs(int[] order, int offset, int count) {
+        return gather(rows, sampleDims, rowSize, order, offset, count);
+    }
+
+    /** The rows {@code order[offset .. offset + count)} of a float tensor (samples first). */
+    static TFloat32 rows(Tensor tensor, int[] order, int offset, int count) {
+        return gather(tensor.floats(), tensor.dims(), (int) (tensor.elementCount() / tensor.dim(0)), order, offset,
+                count);
+    }
+
+    private static TFloat32 gather(FloatBuffer rows, long[] sampleDims, int rowSize, int[] order, int offset,
+            int count) {
         float[] batch = new float[count * rowSize];
         for (int i = 0; i < count; i++) {
             rows.get(order[offset + i] * rowSize, batch, i * rowSize, rowSize);
