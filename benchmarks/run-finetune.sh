@@ -17,12 +17,12 @@ PYTHONPATH=benchmarks /usr/bin/python3 benchmarks/torch_train.py "$train" 4 2>/d
 train60k="$work/fashion_mnist_train_60k.npz"
 [ -f "$train60k" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$train60k" --split train
 
-# deep NAME COMPRESS-OPTIONS...: compress the MLP with static int8 after the given options, validate
+# deep NAME COMPRESS-OPTIONS...: compress $MODEL (default the MLP) with static int8 after the given options, validate
 # on the 10k test set, print size, accuracy, speed and the fine-tuning losses.
 deep() {
   local name=$1
   shift
-  ./edgecompress compress test-models/mlp.onnx -o "$work/deep.onnx" "$@" --quantize static \
+  ./edgecompress compress "test-models/${MODEL:-mlp.onnx}" -o "$work/deep.onnx" "$@" --quantize static \
     --calib test-models/fashion_mnist_calib_512.npz --data "$test10k" --batch 1,64 --report "$work/deep.json" \
     > /dev/null || true
   /usr/bin/python3 - "$name" "$work/deep.json" <<'PY'
@@ -63,3 +63,5 @@ echo "## 30 epochs"
 deep "one-shot l1 90%, 60k, 30 epochs" --prune l1:0.9 --finetune epochs=30,lr=0.001 --train "$train60k"
 deep "one-shot l1 90%, 60k, 30 epochs, distill 0.9 T 2" --prune l1:0.9 \
   --finetune epochs=30,lr=0.001,distill=0.9,temperature=2 --train "$train60k"
+echo "## LeNet-5"
+MODEL=lenet5_bn.onnx deep "lenet5 one-shot l1 90%, 60k" --prune l1:0.9 --finetune epochs=10,lr=0.001 --train "$train60k"
