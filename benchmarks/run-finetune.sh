@@ -55,7 +55,11 @@ deep "gradual 90%, 60k, cosine" --finetune epochs=10,lr=0.001,decay=cosine,final
 deep "gradual 95%, 60k, cosine" --finetune epochs=10,lr=0.001,decay=cosine,final_sparsity=0.95,end_step=6600 \
   --train "$train60k"
 echo "## knowledge distillation from the dense model"
-deep "one-shot l1 90%, 60k, distill 0.5 T 4" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=0.5 \
+deep "one-shot l1 90%, 60k, distill 0.5 T 1" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=0.5 \
+  --train "$train60k"
+deep "one-shot l1 90%, 60k, distill 0.2 T 4" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=0.2,temperature=4 \
+  --train "$train60k"
+deep "one-shot l1 90%, 60k, distill 0.5 T 4" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=0.5,temperature=4 \
   --train "$train60k"
 deep "one-shot l1 90%, 60k, distill 0.9 T 2" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=0.9,temperature=2 \
   --train "$train60k"

@@ -37,7 +37,7 @@ import java.util.Set;
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
  * finetune     epochs, lr (default 0.001), batch (default 64), decay (constant | cosine), distill
- *              (share of the loss learning the original model's outputs), temperature (default 4):
+ *              (share of the loss learning the original model's outputs), temperature (default 1):
  *              Adam on labelled training data;
  *              schedule {final_sparsity, end_step, ...}: prune gradually while training (see schedule)
  * cleanup      (all cleanup passes, in order)

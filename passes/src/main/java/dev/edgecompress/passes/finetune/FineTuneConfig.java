@@ -20,8 +20,8 @@ import java.util.Map;
 public record FineTuneConfig(int epochs, double learningRate, int batch, boolean cosineDecay, double distill,
         double temperature, PolynomialDecay schedule) {
 
-    /** The temperature when none is given, as commonly used for distillation on small image sets. */
-    public static final double DEFAULT_TEMPERATURE = 4;
+    /** The temperature when none is given: 1; higher ones measured worse (docs/BENCHMARKS.md). */
+    public static final double DEFAULT_TEMPERATURE = 1;
 
     /** Fine-tuning on labels at a constant step size that prunes nothing more. */
     public FineTuneConfig(int epochs, double learningRate, int batch) {

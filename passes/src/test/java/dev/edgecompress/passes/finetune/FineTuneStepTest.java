@@ -39,7 +39,7 @@ class FineTuneStepTest {
     void distillationShowsInTheParametersOnlyWhenOn() {
         Map<String, Object> on = Steps.create("finetune", Steps.finetuneOption("epochs=1,distill=0.5")).get(0).params();
         assertEquals(0.5, on.get("distill"));
-        assertEquals(4.0, on.get("temperature"));
+        assertEquals(1.0, on.get("temperature"));
         Map<String, Object> off = Steps.create("finetune", Steps.finetuneOption("epochs=1")).get(0).params();
         assertEquals(false, off.containsKey("distill"));
     }
