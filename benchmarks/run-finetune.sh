@@ -63,6 +63,13 @@ deep "one-shot l1 90%, 60k, distill 0.5 T 4" --prune l1:0.9 --finetune epochs=10
   --train "$train60k"
 deep "one-shot l1 90%, 60k, distill 0.9 T 2" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=0.9,temperature=2 \
   --train "$train60k"
+unlabelled="$work/fashion_mnist_train_60k_unlabelled.npz"
+/usr/bin/python3 -c "import numpy as np, sys; np.savez(sys.argv[2], input=np.load(sys.argv[1])['input'])" \
+  "$train60k" "$unlabelled"
+deep "one-shot l1 90%, 60k without labels, distill 1 T 1" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=1 \
+  --train "$unlabelled"
+deep "one-shot l1 90%, 60k, distill 0.9 T 1" --prune l1:0.9 --finetune epochs=10,lr=0.001,distill=0.9 \
+  --train "$train60k"
 echo "## 30 epochs"
 deep "one-shot l1 90%, 60k, 30 epochs" --prune l1:0.9 --finetune epochs=30,lr=0.001 --train "$train60k"
 deep "one-shot l1 90%, 60k, 30 epochs, distill 0.9 T 2" --prune l1:0.9 \

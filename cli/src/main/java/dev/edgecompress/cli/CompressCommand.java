@@ -66,7 +66,7 @@ final class CompressCommand implements Command {
                                 + " add final_sparsity=S,end_step=T[,begin_step=,frequency=,"
                                 + "initial_sparsity=,power=] to prune gradually (global L1) while training").get())
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
-                        .desc("labelled training data for --finetune (.npz with 'labels')").get())
+                        .desc("training data for --finetune (.npz; with 'labels' unless distill=1)").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
                         .desc("int8 quantization: static (QDQ; calibrated on --calib) or dynamic").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
@@ -113,7 +113,8 @@ final class CompressCommand implements Command {
         }
         if (recipe.steps().stream().anyMatch(s -> s.type().equals("finetune"))) {
             if (!line.hasOption("train")) {
-                throw new UsageException("--finetune needs labelled training data: --train DATA");
+                throw new UsageException("--finetune needs training data: --train DATA (with labels, or"
+                        + " without under distill=1)");
             }
             compressor.training(Dataset.load(Path.of(line.getOptionValue("train"))));
         }

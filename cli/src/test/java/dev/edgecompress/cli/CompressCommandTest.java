@@ -137,7 +137,7 @@ class CompressCommandTest {
         CliRun missing = new CliRun();
         assertEquals(ExitCode.BAD_INPUT, missing.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
                 "--finetune", "epochs=1"));
-        assertTrue(missing.stderr().contains("--finetune needs labelled training data"), missing.stderr());
+        assertTrue(missing.stderr().contains("--finetune needs training data: --train DATA"), missing.stderr());
     }
 
     @Test

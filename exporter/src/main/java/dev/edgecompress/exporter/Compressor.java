@@ -9,9 +9,11 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.passes.ActivationSource;
 import dev.edgecompress.passes.Cleanup;
 import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
+import dev.edgecompress.passes.finetune.FineTuningPass;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
@@ -45,6 +47,7 @@ public final class Compressor {
     private PassContext context = PassContext.quiet();
     private ActivationSource activations;
     private Trainer trainer;
+    private Dataset training;
 
     /** Samples per ONNX Runtime call while calibrating. */
     static final int CALIBRATION_BATCH = 64;
@@ -80,16 +83,12 @@ public final class Compressor {
     }
 
     /**
-     * Labelled data the fine-tuning step trains on (distillation's teacher is the model loaded).
-     *
-     * @throws DataFormatException when the data has no labels
+     * The data the fine-tuning step trains on: labelled, or unlabelled where the step learns from
+     * the original model alone ({@code distill} 1; the teacher is the model loaded).
      */
-    public Compressor training(Dataset data) throws DataFormatException {
+    public Compressor training(Dataset data) {
         requireNotRun();
-        if (!data.hasLabels()) {
-            throw new DataFormatException(data.source(), "fine-tuning needs labels ('labels' array); training"
-                    + " without them (distillation) is not supported yet");
-        }
+        this.training = data;
         this.trainer = new RuntimeTrainer(data, source);
         return this;
     }
@@ -123,11 +122,22 @@ public final class Compressor {
     /** Runs the pipeline now (export runs it otherwise); returns what each pass did. */
     public List<PassPipeline.Step> run() {
         if (steps == null) {
+            requireLabelsWhereNeeded();
             PassContext runContext = activations == null ? context : context.withActivations(activations);
             runContext = trainer == null ? runContext : runContext.withTrainer(trainer);
             steps = new PassPipeline(withCleanup(passes)).run(model, runContext);
         }
         return steps;
+    }
+
+    private void requireLabelsWhereNeeded() {
+        for (Pass pass : passes) {
+            if (pass instanceof FineTuningPass fineTuning && training != null && !training.hasLabels()
+                    && fineTuning.config().distill() < 1) {
+                throw new PassConfigException("distill", training.source() + " has no 'labels' array; without"
+                        + " labels, fine-tuning can only learn from the original model: distill=1");
+            }
+        }
     }
 
     /**

@@ -20,6 +20,10 @@ public final class FineTuningPass implements Pass {
         this.config = config;
     }
 
+    public FineTuneConfig config() {
+        return config;
+    }
+
     @Override
     public String name() {
         return "finetune";

@@ -314,7 +314,8 @@ public final class TrainableModel implements AutoCloseable {
 
     /**
      * Fine-tunes every variable with Adam on {@code data}'s first input and labels (softmax
-     * cross-entropy on the first output), keeping pruned weights at zero.
+     * cross-entropy on the first output), keeping pruned weights at zero. Labels may be missing
+     * only under a distillation of weight 1.
      */
     public List<Epoch> train(Dataset data, TrainingConfig config, Progress progress) {
         return train(data, config, MaskSchedule.NONE, progress);
@@ -339,15 +340,20 @@ public final class TrainableModel implements AutoCloseable {
                 throw new IllegalArgumentException("the mask schedule names " + name + ", which is not a trained weight");
             }
         }
-        if (!data.hasLabels()) {
-            throw new IllegalArgumentException("training needs labels (distillation without labels is not supported yet)");
+        boolean useLabels = distillation == null || distillation.weight() < 1;
+        if (useLabels && !data.hasLabels()) {
+            throw new IllegalArgumentException("training needs labels, unless it learns from a teacher alone");
         }
         Operand<TFloat32> logits = outputs.values().iterator().next();
         int classes = (int) logits.shape().get(logits.shape().numDimensions() - 1);
-        Placeholder<TInt64> labels = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
-        Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(classes), tf.constant(1f), tf.constant(0f));
-        Operand<TFloat32> loss = tf.math.neg(tf.math.mean(tf.reduceSum(tf.math.mul(oneHot, tf.nn.logSoftmax(logits)),
-                tf.constant(1)), tf.constant(0)));
+        Placeholder<TInt64> labels = null;
+        Operand<TFloat32> loss = tf.constant(0f);
+        if (useLabels) {
+            labels = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
+            Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(classes), tf.constant(1f), tf.constant(0f));
+            loss = tf.math.neg(tf.math.mean(tf.reduceSum(tf.math.mul(oneHot, tf.nn.logSoftmax(logits)),
+                    tf.constant(1)), tf.constant(0)));
+        }
         Placeholder<TFloat32> teacher = null;
         if (distillation != null) {
             Tensor teacherLogits = distillation.teacherLogits();
@@ -421,12 +427,15 @@ public final class TrainableModel implements AutoCloseable {
                     sparsity = remask(schedule, step, maskFeeds, maskUpdates);
                 }
                 try (TFloat32 x = view.inputs(order, offset, count);
-                        TInt64 y = view.labels(order, offset, count);
+                        TInt64 y = labels == null ? null : view.labels(order, offset, count);
                         TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(beta1, step));
                         TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(beta2, step));
                         TFloat32 rate = TFloat32.scalarOf((float) config.learningRateAt(step, totalSteps))) {
-                    Session.Runner runner = session.runner().feed(inputs.get(input), x).feed(labels, y)
+                    Session.Runner runner = session.runner().feed(inputs.get(input), x)
                             .feed(beta1Power, p1).feed(beta2Power, p2).feed(learningRate, rate).fetch(loss);
+                    if (labels != null) {
+                        runner.feed(labels, y);
+                    }
                     steps.forEach(runner::addTarget);
                     try (TFloat32 soft = teacher == null ? null
                             : TrainingBatches.rows(distillation.teacherLogits(), order, offset, count)) {

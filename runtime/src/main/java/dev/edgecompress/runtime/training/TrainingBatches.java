@@ -10,13 +10,17 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
-/** Shuffled training batches of a dataset's (single, float) input and its labels, as TensorFlow tensors. */
+/**
+ * Shuffled training batches of a dataset's (single, float) input and its labels (where it has
+ * them), as TensorFlow tensors.
+ */
 final class TrainingBatches {
 
     private final FloatBuffer rows;
     private final long[] sampleDims;
     private final int rowSize;
     private final long[] labels;
+    private final int samples;
 
     TrainingBatches(Dataset data) {
         if (data.arrays().size() != 1) {
@@ -29,12 +33,13 @@ final class TrainingBatches {
         this.rows = input.floats();
         this.sampleDims = input.dims();
         this.rowSize = (int) (input.elementCount() / input.dim(0));
-        this.labels = data.labels();
+        this.labels = data.hasLabels() ? data.labels() : null;
+        this.samples = Math.toIntExact(data.size());
     }
 
     /** A random order of the samples (Fisher-Yates). */
     int[] shuffled(Random random) {
-        int[] order = new int[labels.length];
+        int[] order = new int[samples];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
