@@ -9,6 +9,7 @@ import dev.edgecompress.ir.Value;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.data.Dataset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -459,13 +460,7 @@ public final class TrainableModel implements AutoCloseable {
     /** Sets the scheduled masks for {@code step} and applies them; returns the fraction masked. */
     private double remask(MaskSchedule schedule, long step, Map<String, Placeholder<TFloat32>> maskFeeds,
             List<Op> maskUpdates) {
-        Map<String, float[]> current = new LinkedHashMap<>();
-        weights().forEach((name, tensor) -> {
-            if (maskFeeds.containsKey(name)) {
-                current.put(name, tensor.toFloatArray());
-            }
-        });
-        Map<String, float[]> masks = schedule.masks(step, current);
+        Map<String, float[]> masks = schedule.masks(step, values(maskFeeds.keySet()));
         List<TFloat32> tensors = new ArrayList<>();
         long masked = 0;
         long total = 0;
@@ -496,14 +491,22 @@ public final class TrainableModel implements AutoCloseable {
 
     /** The current values of the trained weights, by initializer name, in their ONNX layouts. */
     public Map<String, Tensor> weights() {
-        initialize();
         Map<String, Tensor> result = new LinkedHashMap<>();
+        values(variables.keySet()).forEach((name, data) -> result.put(name,
+                Tensor.ofFloats(variableDims.get(name), data)));
+        return result;
+    }
+
+    /** The current values of the named variables, by name. */
+    private Map<String, float[]> values(Collection<String> names) {
+        initialize();
+        Map<String, float[]> result = new LinkedHashMap<>();
         Session.Runner runner = session.runner();
-        variables.values().forEach(runner::fetch);
+        names.forEach(name -> runner.fetch(variables.get(name)));
         try (Result r = runner.run()) {
             int i = 0;
-            for (Map.Entry<String, long[]> entry : variableDims.entrySet()) {
-                result.put(entry.getKey(), Tensor.ofFloats(entry.getValue(), floats((TFloat32) r.get(i++))));
+            for (String name : names) {
+                result.put(name, floats((TFloat32) r.get(i++)));
             }
         }
         return result;
