@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -216,31 +217,13 @@ final class CompressCommand implements Command {
         }
         List<Recipe.Step> steps = new ArrayList<>();
         for (String prune : prunes == null ? new String[0] : prunes) {
-            try {
-                Map<String, Object> params = Steps.pruneOption(prune);
-                Steps.create("prune", params);
-                steps.add(new Recipe.Step("prune", params));
-            } catch (PassConfigException e) {
-                throw new UsageException("--prune " + prune + ": " + e.getMessage());
-            }
+            steps.add(optionStep("prune", prune, Steps::pruneOption));
         }
         if (line.hasOption("low-rank")) {
-            try {
-                Map<String, Object> params = Steps.lowRankOption(line.getOptionValue("low-rank"));
-                Steps.create("low-rank", params);
-                steps.add(new Recipe.Step("low-rank", params));
-            } catch (PassConfigException e) {
-                throw new UsageException("--low-rank " + line.getOptionValue("low-rank") + ": " + e.getMessage());
-            }
+            steps.add(optionStep("low-rank", line.getOptionValue("low-rank"), Steps::lowRankOption));
         }
         if (line.hasOption("finetune")) {
-            try {
-                Map<String, Object> params = Steps.finetuneOption(line.getOptionValue("finetune"));
-                Steps.create("finetune", params);
-                steps.add(new Recipe.Step("finetune", params));
-            } catch (PassConfigException e) {
-                throw new UsageException("--finetune " + line.getOptionValue("finetune") + ": " + e.getMessage());
-            }
+            steps.add(optionStep("finetune", line.getOptionValue("finetune"), Steps::finetuneOption));
         }
         if (line.hasOption("quantize")) {
             Map<String, Object> params = new LinkedHashMap<>();
@@ -262,6 +245,21 @@ final class CompressCommand implements Command {
             steps.add(new Recipe.Step("quantize", params));
         }
         return new Recipe(steps, List.of());
+    }
+
+    /**
+     * The step {@code --type value} stands for (the option is named as the step type), checked now
+     * so a bad value is a usage error.
+     */
+    private static Recipe.Step optionStep(String type, String value, Function<String, Map<String, Object>> parse)
+            throws UsageException {
+        try {
+            Map<String, Object> params = parse.apply(value);
+            Steps.create(type, params);
+            return new Recipe.Step(type, params);
+        } catch (PassConfigException e) {
+            throw new UsageException("--" + type + " " + value + ": " + e.getMessage());
+        }
     }
 
     /** Recipe gates, with command-line gates of the same kind taking their place. */
