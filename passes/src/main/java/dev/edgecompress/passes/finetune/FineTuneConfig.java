@@ -60,12 +60,7 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, boolean
         if (schedule != null) {
             Map<String, Object> pruning = new LinkedHashMap<>();
             pruning.put("method", "l1");
-            pruning.put("initial_sparsity", schedule.initialSparsity());
-            pruning.put("final_sparsity", schedule.finalSparsity());
-            pruning.put("begin_step", schedule.beginStep());
-            pruning.put("end_step", schedule.endStep());
-            pruning.put("frequency", schedule.frequency());
-            pruning.put("power", schedule.power());
+            pruning.putAll(schedule.params());
             params.put("schedule", pruning);
         }
         return params;

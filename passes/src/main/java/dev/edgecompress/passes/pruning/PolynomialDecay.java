@@ -1,6 +1,8 @@
 package dev.edgecompress.passes.pruning;
 
 import dev.edgecompress.passes.PassConfigException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A gradual pruning schedule, as TensorFlow Model Optimization's {@code PolynomialDecay}: sparsity
@@ -31,6 +33,18 @@ public record PolynomialDecay(double initialSparsity, double finalSparsity, long
         if (!(power > 0)) {
             throw new PassConfigException("power", "must be positive, got " + power);
         }
+    }
+
+    /** Its parameters as a step's {@code schedule} holds them (and {@code Steps.schedule} reads them). */
+    public Map<String, Object> params() {
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("initial_sparsity", initialSparsity);
+        params.put("final_sparsity", finalSparsity);
+        params.put("begin_step", beginStep);
+        params.put("end_step", endStep);
+        params.put("frequency", frequency);
+        params.put("power", power);
+        return params;
     }
 
     /** The target sparsity at training step {@code step}. */
