@@ -375,6 +375,9 @@ public final class TrainableModel implements AutoCloseable {
         List<String> names = new ArrayList<>(variables.keySet());
         Output<?>[] vars = names.stream().map(n -> variables.get(n).asOutput()).toArray(Output<?>[]::new);
         Output<?>[] gradients = graph.addGradients(loss.asOutput(), vars);
+        // No update before every gradient is computed: a weight updated early would be read, new,
+        // by the gradients of the layers below it (a race that made runs differ).
+        Ops afterGradients = tf.withControlDependencies(tf.identityN(List.of(gradients)));
         List<Op> steps = new ArrayList<>();
         Map<String, Placeholder<TFloat32>> maskFeeds = new LinkedHashMap<>();
         List<Op> maskUpdates = new ArrayList<>();
@@ -389,7 +392,7 @@ public final class TrainableModel implements AutoCloseable {
             Variable<TFloat32> s = tf.withInitScope().variable(tf.zerosLike(v));
             @SuppressWarnings("unchecked")
             Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
-            Op apply = tf.train.applyAdam(v, m, s, beta1Power, beta2Power, learningRate,
+            Op apply = afterGradients.train.applyAdam(v, m, s, beta1Power, beta2Power, learningRate,
                     tf.constant(beta1), tf.constant(beta2), tf.constant(1e-7f), gradient);
             String name = names.get(i);
             float[] mask = masks.get(name);
@@ -397,8 +400,10 @@ public final class TrainableModel implements AutoCloseable {
                 Shape shape = Shape.of(variableDims.get(name));
                 Variable<TFloat32> maskVariable = tf.withInitScope().variable(mask == null ? tf.ones(tf.constant(shape),
                         TFloat32.class) : tf.constant(shape, DataBuffers.of(mask)));
-                // Pruned weights stay exactly zero: re-masked after every update, in the same run.
-                apply = tf.withControlDependencies(List.of(apply)).assign(v, tf.math.mul(v, maskVariable));
+                // Pruned weights stay exactly zero: re-masked after every update, in the same run
+                // (the product too reads the weight after the update, or it would undo it).
+                Ops afterUpdate = tf.withControlDependencies(List.of(apply));
+                apply = afterUpdate.assign(v, afterUpdate.math.mul(v, maskVariable));
                 if (schedule.weights().contains(name)) {
                     Placeholder<TFloat32> newMask = tf.placeholder(TFloat32.class, Placeholder.shape(shape));
                     maskFeeds.put(name, newMask);
