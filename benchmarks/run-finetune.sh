@@ -22,7 +22,7 @@ train60k="$work/fashion_mnist_train_60k.npz"
 deep() {
   local name=$1
   shift
-  ./edgecompress compress "test-models/${MODEL:-mlp.onnx}" -o "$work/deep.onnx" "$@" --quantize static \
+  edgecompress compress "test-models/${MODEL:-mlp.onnx}" -o "$work/deep.onnx" "$@" --quantize static \
     --calib test-models/fashion_mnist_calib_512.npz --data "$test10k" --batch 1,64 --report "$work/deep.json" \
     > /dev/null || true
   /usr/bin/python3 - "$name" "$work/deep.json" <<'PY'

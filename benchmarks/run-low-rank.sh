@@ -7,7 +7,7 @@ source "$(dirname "$0")/setup.sh"
 
 for model in mlp lenet5_bn; do
   for energy in 0.8 0.9 0.95; do
-    ./edgecompress compress "test-models/$model.onnx" -o "$work/lr.onnx" --low-rank "energy:$energy" \
+    edgecompress compress "test-models/$model.onnx" -o "$work/lr.onnx" --low-rank "energy:$energy" \
       --data "$work/fashion_mnist_test_10k.npz" --batch 1,64 --report "$work/lr-$model-$energy.json" > /dev/null
   done
 done

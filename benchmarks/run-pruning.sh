@@ -15,13 +15,13 @@ done
 
 echo "## structured channel pruning of LeNet-5, one-shot (validate: 10k images; latency side by side)"
 for fraction in 0.25 0.5; do
-  ./edgecompress compress test-models/lenet5_bn.onnx -o "$work/lenet5-channels-$fraction.onnx" \
+  edgecompress compress test-models/lenet5_bn.onnx -o "$work/lenet5-channels-$fraction.onnx" \
     --prune "channels:$fraction" --data "$work/fashion_mnist_test_10k.npz" --batch 1,64 \
     --report "$work/channels-$fraction.json" > /dev/null
 done
 echo "## sparse storage of the MLP pruned by l1 to 90%"
 for storage in "" --sparse-storage; do
-  ./edgecompress compress test-models/mlp.onnx -o "$work/mlp-l1-0.9$storage.onnx" --prune l1:0.9 $storage \
+  edgecompress compress test-models/mlp.onnx -o "$work/mlp-l1-0.9$storage.onnx" --prune l1:0.9 $storage \
     --data "$work/fashion_mnist_test_10k.npz" --batch 1,64 --report "$work/sparse$storage.json" > /dev/null
 done
 /usr/bin/python3 - "$work" <<'PY'

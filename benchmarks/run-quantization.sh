@@ -12,7 +12,7 @@ for model in mlp lenet5_bn; do
     mode=${variant%%:*}
     options=(--quantize "$mode")
     [ "$mode" = static ] && options+=(--calibration "${variant#*:}" --calib test-models/fashion_mnist_calib_512.npz)
-    ./edgecompress compress "test-models/$model.onnx" -o "$work/q.onnx" "${options[@]}" \
+    edgecompress compress "test-models/$model.onnx" -o "$work/q.onnx" "${options[@]}" \
       --data "$work/fashion_mnist_test_10k.npz" --batch 1,64 --report "$work/q-$model-${variant/:/-}.json" > /dev/null
   done
 done
@@ -34,6 +34,6 @@ echo "## 100M-parameter MatMul model, static quantization calibrated on 256 samp
 java -cp "$cp" dev.edgecompress.benchmarks.ModelIoBenchmark generate 400 "$work/m100m.onnx"
 /usr/bin/python3 -c "import numpy as np; np.savez('$work/calib256.npz', x=np.random.default_rng(0).standard_normal((256, 4096), dtype=np.float32))"
 /usr/bin/time -f "compress --quantize static (import, cleanup, calibrate, quantize, export): %e s, max RSS %M KiB" \
-  ./edgecompress compress "$work/m100m.onnx" -o "$work/m100m.int8.onnx" --quantize static --calib "$work/calib256.npz"
+  edgecompress compress "$work/m100m.onnx" -o "$work/m100m.int8.onnx" --quantize static --calib "$work/calib256.npz"
 ls -l "$work/m100m.onnx" "$work/m100m.int8.onnx"
 rm -f "$work"/m100m* "$work/calib256.npz"

@@ -17,7 +17,7 @@ done
 echo "## noise floor: validate A A, 5 repetitions"
 for model in mlp lenet5_bn; do
   for rep in 1 2 3 4 5; do
-    ./edgecompress validate --reference "test-models/$model.onnx" --candidate "test-models/$model.onnx" \
+    edgecompress validate --reference "test-models/$model.onnx" --candidate "test-models/$model.onnx" \
       --batch 1,64 --report "$work/aa-$model-$rep.json" > /dev/null
   done
 done

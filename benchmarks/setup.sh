@@ -10,3 +10,11 @@ test10k="$work/fashion_mnist_test_10k.npz"
 if [ -d /usr/share/datasets/fashion-mnist ] && [ ! -f "$test10k" ]; then
   /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$test10k"
 fi
+# edgecompress ARGS...: the command line, run from a copy of its build taken when the script starts,
+# so that the sources can change (and be rebuilt) while a benchmark runs.
+cli_copy="$work/cli-$(basename "$0" .sh)"
+rm -rf "$cli_copy"
+cp -r cli/target "$cli_copy"
+edgecompress() {
+  java ${EDGECOMPRESS_JAVA_OPTS:-} -jar "$cli_copy/edgecompress-cli.jar" "$@"
+}
