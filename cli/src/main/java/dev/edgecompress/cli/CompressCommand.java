@@ -69,7 +69,9 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
                         .desc("training data for --finetune (.npz; with 'labels' unless distill=1)").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
-                        .desc("int8 quantization: static (QDQ; calibrated on --calib) or dynamic").get())
+                        .desc("int8 quantization: static (QDQ; calibrated on --calib), dynamic, or qat"
+                                + "[,epochs=N,lr=X,...] (quantization-aware training on --train, as --finetune takes"
+                                + " it, then static QDQ with the trained ranges; default epochs=2,lr=0.00001)").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
                         .desc("how static quantization picks activation ranges: minmax (default), percentile"
                                 + " (99.999%), entropy (KL), mse (least squared error)").get())
@@ -107,18 +109,18 @@ final class CompressCommand implements Command {
         Recipe recipe = recipe(line);
         List<Gate> gates = mergeGates(recipe.gates(), SharedOptions.gates(line));
 
-        Compressor compressor = Compressor.load(input).recipe(recipe).progress(passProgress(err));
         Dataset calibration = calibrationData(line, recipe);
-        if (calibration != null) {
-            compressor.calibration(calibration);
-        }
-        if (recipe.steps().stream().anyMatch(s -> s.type().equals("finetune"))) {
+        Dataset training = null;
+        Dataset heldOut = null;
+        if (recipe.trains()) {
             if (!line.hasOption("train")) {
-                throw new UsageException("--finetune needs training data: --train DATA (with labels, or"
-                        + " without under distill=1)");
+                throw new UsageException("--finetune and --quantize qat need training data: --train DATA (with"
+                        + " labels, or without under distill=1)");
             }
-            compressor.training(Dataset.load(Path.of(line.getOptionValue("train"))));
+            training = Dataset.load(Path.of(line.getOptionValue("train")));
+            heldOut = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
         }
+        Compressor compressor = compressor(input, recipe, calibration, training, heldOut).progress(passProgress(err));
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
         try {
@@ -154,8 +156,8 @@ final class CompressCommand implements Command {
                 List<Gate> accuracyGates = gates.stream().filter(g -> g.kind().needsData()).toList();
                 for (QuantizationSensitivity.NodeSensitivity node : ranking) {
                     fallback.add(node.node());
-                    compressor = Compressor.load(input).recipe(recipe.withQuantizeExclude(fallback))
-                            .calibration(calibration);
+                    compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, training,
+                            heldOut);
                     steps = compressor.run();
                     written = compressor.export(output, exportOptions);
                     ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
@@ -175,6 +177,18 @@ final class CompressCommand implements Command {
         return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;
     }
 
+    private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Dataset training,
+            Dataset heldOut) throws Exception {
+        Compressor compressor = Compressor.load(input).recipe(recipe);
+        if (calibration != null) {
+            compressor.calibration(calibration);
+        }
+        if (training != null) {
+            compressor.training(training, heldOut);
+        }
+        return compressor;
+    }
+
     private static void printSensitivity(List<QuantizationSensitivity.NodeSensitivity> ranking, PrintStream out) {
         out.println("sensitivity (each node quantized alone, most damaging first):");
         out.printf("  %-28s %-8s %14s %10s %10s%n", "node", "op", "accuracy drop", "agreement", "SQNR dB");
@@ -188,7 +202,7 @@ final class CompressCommand implements Command {
     /** Calibration samples when a step quantizes statically: --calib, else a sample of --data. */
     private static Dataset calibrationData(CommandLine line, Recipe recipe) throws Exception {
         boolean needed = recipe.steps().stream().anyMatch(s -> s.type().equals("quantize")
-                && "static".equals(s.params().getOrDefault("mode", "static")));
+                && !"dynamic".equals(s.params().getOrDefault("mode", "static")));
         if (!needed) {
             return null;
         }
@@ -226,8 +240,12 @@ final class CompressCommand implements Command {
             steps.add(optionStep("finetune", line.getOptionValue("finetune"), Steps::finetuneOption));
         }
         if (line.hasOption("quantize")) {
-            Map<String, Object> params = new LinkedHashMap<>();
-            params.put("mode", line.getOptionValue("quantize"));
+            Map<String, Object> params;
+            try {
+                params = Steps.quantizeOption(line.getOptionValue("quantize"));
+            } catch (PassConfigException e) {
+                throw new UsageException("--quantize: " + e.getMessage());
+            }
             if (line.hasOption("calibration")) {
                 params.put("calibration", line.getOptionValue("calibration"));
             }

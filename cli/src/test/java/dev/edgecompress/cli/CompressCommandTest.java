@@ -137,7 +137,33 @@ class CompressCommandTest {
         CliRun missing = new CliRun();
         assertEquals(ExitCode.BAD_INPUT, missing.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
                 "--finetune", "epochs=1"));
-        assertTrue(missing.stderr().contains("--finetune needs training data: --train DATA"), missing.stderr());
+        assertTrue(missing.stderr().contains("--finetune and --quantize qat need training data: --train DATA"),
+                missing.stderr());
+    }
+
+    @Test
+    void trainsQuantizationAwareAndReportsTheFakeQuantAccuracy() throws Exception {
+        Path report = dir.resolve("report.json");
+        String heldOut = TestModels.model("fashion_mnist_calib_512.npz").toString();
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("qat.onnx").toString(), "--quantize",
+                "qat,epochs=1,lr=0.00001", "--train", DATA, "--calib", heldOut, "--data", heldOut, "--batch", "4",
+                "--time", "0", "--runs", "5", "--report", report.toString()), cli.stderr());
+        JsonNode json = Json.mapper().readTree(Files.readString(report));
+        JsonNode qat = json.get("steps").get(4);
+        assertEquals("quantize-qat", qat.get("pass").asText());
+        assertEquals(1e-5, qat.get("params").get("training").get("lr").asDouble());
+        double tensorFlow = qat.get("changed").get("epochs").get(0).get("held_out_accuracy").asDouble();
+        assertEquals(tensorFlow, json.get("candidate").get("accuracy").asDouble(), 0.002,
+                "ONNX Runtime scores what the fake-quant graph scored");
+
+        CliRun bad = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, bad.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
+                "--quantize", "qat,epochs", "--train", DATA, "--calib", heldOut));
+        assertTrue(bad.stderr().contains("expects key=value pairs"), bad.stderr());
+        CliRun unknown = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, unknown.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
+                "--quantize", "ptq", "--calib", heldOut));
+        assertTrue(unknown.stderr().contains("must be static, dynamic or qat"), unknown.stderr());
     }
 
     @Test

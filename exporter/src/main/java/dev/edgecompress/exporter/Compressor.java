@@ -13,7 +13,9 @@ import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
+import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.FineTuningPass;
+import dev.edgecompress.passes.quantization.QuantizationAwareTrainingPass;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
@@ -87,9 +89,17 @@ public final class Compressor {
      * the original model alone ({@code distill} 1; the teacher is the model loaded).
      */
     public Compressor training(Dataset data) {
+        return training(data, null);
+    }
+
+    /**
+     * The data fine-tuning and quantization-aware training train on, as {@link #training(Dataset)},
+     * and labelled held-out data to measure top-1 accuracy on after every epoch (null: none).
+     */
+    public Compressor training(Dataset data, Dataset heldOut) {
         requireNotRun();
         this.training = data;
-        this.trainer = new RuntimeTrainer(data, source);
+        this.trainer = new RuntimeTrainer(data, source, heldOut);
         return this;
     }
 
@@ -132,8 +142,9 @@ public final class Compressor {
 
     private void requireLabelsWhereNeeded() {
         for (Pass pass : passes) {
-            if (pass instanceof FineTuningPass fineTuning && training != null && !training.hasLabels()
-                    && fineTuning.config().distill() < 1) {
+            FineTuneConfig config = pass instanceof FineTuningPass fineTuning ? fineTuning.config()
+                    : pass instanceof QuantizationAwareTrainingPass qat ? qat.training() : null;
+            if (config != null && training != null && !training.hasLabels() && config.distill() < 1) {
                 throw new PassConfigException("distill", training.source() + " has no 'labels' array; without"
                         + " labels, fine-tuning can only learn from the original model: distill=1");
             }

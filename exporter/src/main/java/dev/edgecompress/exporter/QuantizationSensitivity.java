@@ -73,7 +73,7 @@ public final class QuantizationSensitivity {
                 Set<String> others = new LinkedHashSet<>(all);
                 others.remove(candidate.getKey());
                 Model model = cleaned(source);
-                Map<String, Object> params = new LinkedHashMap<>(quantizeStep);
+                Map<String, Object> params = staticStep(quantizeStep);
                 params.put("exclude", new ArrayList<>(others));
                 PassContext context = PassContext.quiet().withActivations(
                         RuntimeActivationSource.checked(model, calibration, Compressor.CALIBRATION_BATCH));
@@ -94,6 +94,23 @@ public final class QuantizationSensitivity {
                 : -s.accuracyDrop()).thenComparingDouble(NodeSensitivity::agreement)
                 .thenComparingDouble(s -> s.sqnrDb() == null ? Double.POSITIVE_INFINITY : s.sqnrDb()));
         return ranking;
+    }
+
+    /**
+     * The step as static quantization: quantization-aware training is ranked by static
+     * quantization of each node, as training once per node would cost a training run each.
+     */
+    private static Map<String, Object> staticStep(Map<String, Object> quantizeStep) {
+        Map<String, Object> params = new LinkedHashMap<>();
+        quantizeStep.forEach((key, value) -> {
+            if (Set.of("mode", "calibration", "percentile", "per_channel", "activations").contains(key)) {
+                params.put(key, value);
+            }
+        });
+        if ("qat".equals(params.get("mode"))) {
+            params.put("mode", "static");
+        }
+        return params;
     }
 
     private static Model cleaned(Path source) throws ModelFormatException {

@@ -79,6 +79,12 @@ public record Recipe(List<Step> steps, List<Gate> gates) {
         return recipe;
     }
 
+    /** Whether a step trains (fine-tuning, quantization-aware training), and so needs training data. */
+    public boolean trains() {
+        return steps.stream().anyMatch(s -> s.type().equals("finetune")
+                || s.type().equals("quantize") && "qat".equals(s.params().get("mode")));
+    }
+
     /** The parameters of the first quantize step, or null when the recipe does not quantize. */
     public Map<String, Object> quantizeStep() {
         return steps.stream().filter(s -> s.type().equals("quantize")).map(Step::params).findFirst().orElse(null);

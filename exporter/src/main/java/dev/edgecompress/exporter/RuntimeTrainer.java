@@ -2,6 +2,7 @@ package dev.edgecompress.exporter;
 
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.finetune.FakeQuantization;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.passes.pruning.GradualPruning;
@@ -25,8 +26,9 @@ import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
- * Fine-tuning with TensorFlow Java on labelled training data: translate, train (pruning gradually
- * where the config has a schedule), write the weights back.
+ * Fine-tuning with TensorFlow Java: translate (with int8 simulated for quantization-aware
+ * training), train (pruning gradually where the config has a schedule, learning from the original
+ * model where it distills), write the weights back.
  */
 public final class RuntimeTrainer implements Trainer {
 
@@ -35,23 +37,31 @@ public final class RuntimeTrainer implements Trainer {
 
     private final Dataset data;
     private final Path teacher;
+    private final Dataset heldOut;
 
-    /** Trains on {@code data}; distillation learns from {@code teacher}'s outputs (the original model). */
-    public RuntimeTrainer(Dataset data, Path teacher) {
+    /**
+     * Trains on {@code data}; distillation learns from {@code teacher}'s outputs (the original
+     * model); top-1 accuracy is measured on labelled {@code heldOut} after every epoch (null: not).
+     */
+    public RuntimeTrainer(Dataset data, Path teacher, Dataset heldOut) {
         this.data = data;
         this.teacher = teacher;
+        this.heldOut = heldOut;
     }
 
     @Override
-    public List<Map<String, Object>> train(Model model, FineTuneConfig config, BiConsumer<String, Double> progress) {
+    public Result train(Model model, FineTuneConfig config, FakeQuantization quantization,
+            BiConsumer<String, Double> progress) {
         TrainingConfig training = new TrainingConfig(config.epochs(), config.learningRate(), config.batch(), 1,
                 config.cosineDecay());
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
-        try (TrainableModel trainable = TrainableModel.of(model)) {
+        try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model)
+                : TrainableModel.quantized(model, quantization.activationRanges(), quantization.weightAxes())) {
             Distillation distillation = config.distill() > 0
                     ? new Distillation(teacherLogits(), config.distill(), config.temperature()) : null;
             List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule, distillation,
+                    heldOut != null && heldOut.hasLabels() ? heldOut : null,
                     (task, done, total) -> progress.accept(task, (double) done / total));
             trainable.writeBack(model);
             List<Map<String, Object>> report = new ArrayList<>();
@@ -65,9 +75,12 @@ public final class RuntimeTrainer implements Trainer {
                     entry.put("sparsity", Double.isNaN(epoch.sparsity()) ? config.schedule().initialSparsity()
                             : epoch.sparsity());
                 }
+                if (!Double.isNaN(epoch.heldOutAccuracy())) {
+                    entry.put("held_out_accuracy", epoch.heldOutAccuracy());
+                }
                 report.add(entry);
             }
-            return report;
+            return new Result(report, trainable.activationRanges());
         } catch (TranslationException e) {
             throw new PassConfigException("finetune", e.getMessage());
         }

@@ -15,6 +15,7 @@ import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.pruning.PruningConfig;
 import dev.edgecompress.passes.quantization.CalibrationMethod;
 import dev.edgecompress.passes.quantization.DynamicQuantizationPass;
+import dev.edgecompress.passes.quantization.QuantizationAwareTrainingPass;
 import dev.edgecompress.passes.quantization.QuantizationConfig;
 import dev.edgecompress.passes.quantization.StaticQuantizationPass;
 import java.util.ArrayList;
@@ -32,8 +33,10 @@ import java.util.Set;
  * <pre>
  * prune        method: magnitude | l1 | channels, sparsity (of weights; of channels for channels),
  *              layers {name: sparsity} (magnitude, channels), skip [names], min_elements
- * quantize     mode: static | dynamic, calibration: minmax | percentile | entropy, percentile,
- *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types]
+ * quantize     mode: static | dynamic | qat, calibration: minmax | percentile | entropy, percentile,
+ *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types];
+ *              qat (quantization-aware training, then static) also takes finetune's training fields,
+ *              with epochs 2 and lr 0.00001 by default
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
  * finetune     epochs, lr (default 0.001), batch (default 64), decay (constant | cosine), distill
@@ -45,6 +48,14 @@ import java.util.Set;
  * </pre>
  */
 public final class Steps {
+
+    /** The fields of a fine-tuning step, which quantization-aware training takes too. */
+    private static final Set<String> TRAINING_KEYS = new LinkedHashSet<>(List.of("epochs", "lr", "batch", "decay",
+            "distill", "temperature"));
+
+    /** Quantization-aware training's defaults: a short fine-tuning at a small step size (see BENCHMARKS). */
+    static final double QAT_EPOCHS = 2;
+    static final double QAT_LEARNING_RATE = 1e-5;
 
     private static final Set<String> SCHEDULE_KEYS = Set.of("initial_sparsity", "final_sparsity", "begin_step",
             "end_step", "frequency", "power");
@@ -60,15 +71,10 @@ public final class Steps {
             case "quantize" -> List.of(quantize(p));
             case "low-rank" -> List.of(lowRank(p));
             case "finetune" -> {
-                known(p, Set.of("epochs", "lr", "batch", "decay", "distill", "temperature", "schedule"));
-                String decay = string(p, "decay", "constant");
-                if (!Set.of("constant", "cosine").contains(decay)) {
-                    throw new PassConfigException("decay", "must be constant or cosine, got '" + decay + "'");
-                }
-                yield List.of(new FineTuningPass(new FineTuneConfig((int) (double) number(p, "epochs", null),
-                        number(p, "lr", 1e-3), (int) (double) number(p, "batch", 64.0), decay.equals("cosine"),
-                        number(p, "distill", 0.0), number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE),
-                        pruningSchedule(p))));
+                Set<String> fields = new LinkedHashSet<>(TRAINING_KEYS);
+                fields.add("schedule");
+                known(p, fields);
+                yield List.of(new FineTuningPass(training(p, null, 1e-3)));
             }
             case "cleanup" -> {
                 known(p, Set.of());
@@ -113,9 +119,24 @@ public final class Steps {
         return step;
     }
 
+    private static FineTuneConfig training(Map<String, Object> p, Double defaultEpochs, double defaultRate) {
+        String decay = string(p, "decay", "constant");
+        if (!Set.of("constant", "cosine").contains(decay)) {
+            throw new PassConfigException("decay", "must be constant or cosine, got '" + decay + "'");
+        }
+        return new FineTuneConfig((int) (double) number(p, "epochs", defaultEpochs), number(p, "lr", defaultRate),
+                (int) (double) number(p, "batch", 64.0), decay.equals("cosine"), number(p, "distill", 0.0),
+                number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p));
+    }
+
     private static Pass quantize(Map<String, Object> p) {
-        known(p, Set.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude"));
         String mode = string(p, "mode", "static");
+        Set<String> fields = new LinkedHashSet<>(List.of("mode", "calibration", "percentile", "per_channel",
+                "activations", "exclude"));
+        if (mode.equals("qat")) {
+            fields.addAll(TRAINING_KEYS);
+        }
+        known(p, fields);
         Object perChannel = p.getOrDefault("per_channel", Boolean.TRUE);
         if (!(perChannel instanceof Boolean)) {
             throw new PassConfigException("per_channel", "must be true or false, got " + perChannel);
@@ -130,7 +151,8 @@ public final class Steps {
         return switch (mode) {
             case "static" -> new StaticQuantizationPass(config);
             case "dynamic" -> new DynamicQuantizationPass(config);
-            default -> throw new PassConfigException("mode", "must be static or dynamic, got '" + mode + "'");
+            case "qat" -> new QuantizationAwareTrainingPass(config, training(p, QAT_EPOCHS, QAT_LEARNING_RATE));
+            default -> throw new PassConfigException("mode", "must be static, dynamic or qat, got '" + mode + "'");
         };
     }
 
@@ -145,11 +167,27 @@ public final class Steps {
      * stands for; schedule keys make a gradual pruning schedule.
      */
     public static Map<String, Object> finetuneOption(String text) {
+        return trainingOption("finetune", text.split(","));
+    }
+
+    /**
+     * The step a {@code --quantize static|dynamic|qat[,epochs=N,lr=X,...]} option stands for: the
+     * mode, and for qat the training fields of {@link #finetuneOption}.
+     */
+    public static Map<String, Object> quantizeOption(String text) {
+        String[] parts = text.split(",");
         Map<String, Object> step = new LinkedHashMap<>();
-        for (String part : text.split(",")) {
+        step.put("mode", parts[0].trim());
+        step.putAll(trainingOption("quantize", java.util.Arrays.copyOfRange(parts, 1, parts.length)));
+        return step;
+    }
+
+    private static Map<String, Object> trainingOption(String option, String[] parts) {
+        Map<String, Object> step = new LinkedHashMap<>();
+        for (String part : parts) {
             int equals = part.indexOf('=');
             if (equals < 0) {
-                throw new PassConfigException("finetune", "expects key=value pairs such as epochs=3,lr=0.001, got '"
+                throw new PassConfigException(option, "expects key=value pairs such as epochs=3,lr=0.001, got '"
                         + part + "'");
             }
             String key = part.substring(0, equals).trim();

@@ -46,7 +46,7 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, boolean
         }
     }
 
-    Map<String, Object> params() {
+    public Map<String, Object> params() {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("epochs", epochs);
         params.put("lr", learningRate);

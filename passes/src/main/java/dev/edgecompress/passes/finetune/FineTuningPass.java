@@ -4,7 +4,6 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,7 +35,8 @@ public final class FineTuningPass implements Pass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        List<Map<String, Object>> epochs = context.trainer(name()).train(model, config, context::progress);
-        return PassResult.changed(Map.of("epochs", epochs));
+        Trainer.Result result = context.trainer(name()).train(model, config, FakeQuantization.NONE,
+                context::progress);
+        return PassResult.changed(Map.of("epochs", result.epochs()));
     }
 }

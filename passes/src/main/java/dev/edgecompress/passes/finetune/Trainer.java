@@ -12,10 +12,19 @@ import java.util.function.BiConsumer;
 public interface Trainer {
 
     /**
+     * What training did: one entry per epoch for the report (loss, seconds, samples per second,
+     * sparsity under a schedule, held-out accuracy where there is held-out data), and the trained
+     * range of every fake-quantized activation.
+     */
+    record Result(List<Map<String, Object>> epochs, Map<String, double[]> activationRanges) {
+    }
+
+    /**
      * Fine-tunes {@code model}'s weights; pruned (zero) weights stay zero, and where
      * {@code config} has a schedule, more are pruned while training ({@code GradualPruning}).
-     * Returns one entry per epoch (loss, seconds, samples per second, sparsity under a schedule)
-     * for the report.
+     * Where {@code quantization} names activations and weights, training sees them as int8 would
+     * leave them, and the activations' ranges are trained too; the weights written back stay float.
      */
-    List<Map<String, Object>> train(Model model, FineTuneConfig config, BiConsumer<String, Double> progress);
+    Result train(Model model, FineTuneConfig config, FakeQuantization quantization,
+            BiConsumer<String, Double> progress);
 }

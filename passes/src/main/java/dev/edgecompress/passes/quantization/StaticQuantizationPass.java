@@ -44,8 +44,22 @@ public final class StaticQuantizationPass implements Pass {
             return PassResult.unchanged();
         }
         ActivationSource source = context.activations(name());
-        Map<Value, QuantParams> params = calibrate(model, plan, source, context);
+        Map<String, Object> details = rewrite(model, plan, calibrate(model, plan, source, context, config), config);
+        details.put("calibration_samples", source.samples());
+        return PassResult.changed(details);
+    }
 
+    /**
+     * Quantizes what {@code plan} chose: weights per {@code config}, activations over
+     * {@code ranges} (by activation; values that share another's parameters take that one's).
+     */
+    static Map<String, Object> rewrite(Model model, QuantizationPlan plan, Map<Value, double[]> ranges,
+            QuantizationConfig config) {
+        Map<Value, QuantParams> params = new LinkedHashMap<>();
+        ranges.forEach((value, range) -> params.put(value, config.symmetricActivations()
+                ? QuantParams.symmetricInt8(range[0], range[1]) : QuantParams.asymmetricUint8(range[0], range[1])));
+        plan.sharesParamsWith.forEach((output, input) -> params.put(output, params.get(
+                plan.sharesParamsWith.getOrDefault(input, input))));
         QdqRewriter rewriter = new QdqRewriter(model.graph(), model.opsetVersion("") >= 13);
         Map<String, Integer> quantizedOps = new TreeMap<>();
         for (Node node : plan.weighted) {
@@ -65,8 +79,7 @@ public final class StaticQuantizationPass implements Pass {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("weighted_nodes", quantizedOps);
         details.put("activations", params.size());
-        details.put("calibration_samples", source.samples());
-        return PassResult.changed(details);
+        return details;
     }
 
     /** The output-channel axis of the weight, along which scales are per channel. */
@@ -79,10 +92,15 @@ public final class StaticQuantizationPass implements Pass {
         };
     }
 
-    private Map<Value, QuantParams> calibrate(Model model, QuantizationPlan plan, ActivationSource source,
-            PassContext context) {
+    /**
+     * The calibrated {min, max} of every activation {@code plan} quantizes that does not share
+     * another's parameters.
+     */
+    static Map<Value, double[]> calibrate(Model model, QuantizationPlan plan, ActivationSource source,
+            PassContext context, QuantizationConfig config) {
         Map<String, Value> byName = new LinkedHashMap<>();
-        plan.activations.forEach(v -> byName.put(v.name(), v));
+        plan.activations.stream().filter(v -> !plan.sharesParamsWith.containsKey(v))
+                .forEach(v -> byName.put(v.name(), v));
         List<String> names = List.copyOf(byName.keySet());
         Map<String, RangeCollector> collectors = new LinkedHashMap<>();
         names.forEach(n -> collectors.put(n, new RangeCollector()));
@@ -93,14 +111,9 @@ public final class StaticQuantizationPass implements Pass {
             source.collect(model, names, batch -> batch.forEach((n, t) -> collectors.get(n).histogram(t)));
         }
         context.progress("calibrating", 1);
-        Map<Value, QuantParams> params = new LinkedHashMap<>();
-        for (Map.Entry<String, RangeCollector> entry : collectors.entrySet()) {
-            double[] range = entry.getValue().range(config.calibration(), config.percentile());
-            params.put(byName.get(entry.getKey()), config.symmetricActivations()
-                    ? QuantParams.symmetricInt8(range[0], range[1]) : QuantParams.asymmetricUint8(range[0], range[1]));
-        }
-        plan.sharesParamsWith.forEach((output, input) -> params.put(output, params.get(
-                plan.sharesParamsWith.getOrDefault(input, input))));
-        return params;
+        Map<Value, double[]> ranges = new LinkedHashMap<>();
+        collectors.forEach((name, collector) -> ranges.put(byName.get(name),
+                collector.range(config.calibration(), config.percentile())));
+        return ranges;
     }
 }

@@ -28,6 +28,8 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.nn.Conv2d;
 import org.tensorflow.op.nn.MaxPool;
+import org.tensorflow.op.quantization.FakeQuantWithMinMaxVars;
+import org.tensorflow.op.quantization.FakeQuantWithMinMaxVarsPerChannel;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
@@ -39,6 +41,11 @@ import org.tensorflow.types.TInt64;
  * one transpose in and one back wherever a layout-sensitive op (Flatten, Reshape, an output)
  * needs ONNX's NCHW order. Weights that are exactly zero (pruned) stay zero through training, and
  * a {@link MaskSchedule} can prune more as training goes.
+ *
+ * <p>Made {@linkplain #quantized quantized}, the graph simulates int8 as ONNX Runtime computes it
+ * (quantization-aware training): weights pass through symmetric int8 fake quantization (one scale
+ * per output channel, from the weight's current largest magnitude), and chosen activations through
+ * uint8 fake quantization over a range that is trained with the weights.
  *
  * <p>Owns a TensorFlow graph and session: close it. Not thread-safe.
  */
@@ -56,8 +63,20 @@ public final class TrainableModel implements AutoCloseable {
     private final Map<String, float[]> masks = new LinkedHashMap<>();
     private final Map<Value, Operand<TFloat32>> translated = new IdentityHashMap<>();
     private final Map<Value, Boolean> nhwc = new IdentityHashMap<>();
+    private final Map<String, double[]> initialRanges;
+    private final Map<String, Integer> weightAxes;
+    private final Map<String, Range> ranges = new LinkedHashMap<>();
 
-    private TrainableModel(Model model) {
+    /** The trained range of a fake-quantized activation. */
+    private record Range(Variable<TFloat32> min, Variable<TFloat32> max) {
+    }
+
+    private TrainableModel(Model model, Map<String, double[]> activationRanges, Map<String, Integer> weightAxes) {
+        this.initialRanges = activationRanges;
+        this.weightAxes = weightAxes;
+        if (!activationRanges.isEmpty() || !weightAxes.isEmpty()) {
+            FakeQuantGradients.register();
+        }
         Graph onnx = model.graph();
         for (Node node : onnx.nodes()) {
             if (!node.normalizedDomain().isEmpty()) {
@@ -81,10 +100,21 @@ public final class TrainableModel implements AutoCloseable {
             Placeholder<TFloat32> placeholder = dims == null ? tf.placeholder(TFloat32.class)
                     : tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
             inputs.put(input.name(), placeholder);
-            translated.put(input, placeholder);
+            translated.put(input, fakeQuantized(input.name(), placeholder));
         }
         for (Node node : onnx.nodes()) {
             translate(node);
+        }
+        for (String name : weightAxes.keySet()) {
+            if (!variables.containsKey(name)) {
+                throw new TranslationException("the weight " + name + " to quantize is not a float weight of Conv, Gemm"
+                        + " or MatMul");
+            }
+        }
+        for (String name : activationRanges.keySet()) {
+            if (!ranges.containsKey(name)) {
+                throw new TranslationException("the activation " + name + " to quantize is not computed by the model");
+            }
         }
         for (Value output : onnx.outputs()) {
             outputs.put(output.name(), nchw(output));
@@ -94,7 +124,18 @@ public final class TrainableModel implements AutoCloseable {
 
     /** Translates {@code model}; fails naming the first operator it cannot translate. */
     public static TrainableModel of(Model model) {
-        return new TrainableModel(model);
+        return new TrainableModel(model, Map.of(), Map.of());
+    }
+
+    /**
+     * Translates {@code model} with int8 simulated: each activation named in
+     * {@code activationRanges} is fake-quantized to uint8 over its range ({min, max}, the starting
+     * point of training), and each weight named in {@code weightAxes} to int8, symmetric, per
+     * channel along the given axis (per tensor where the axis is -1).
+     */
+    public static TrainableModel quantized(Model model, Map<String, double[]> activationRanges,
+            Map<String, Integer> weightAxes) {
+        return new TrainableModel(model, Map.copyOf(activationRanges), Map.copyOf(weightAxes));
     }
 
     private void variable(Value weight) {
@@ -115,7 +156,64 @@ public final class TrainableModel implements AutoCloseable {
         if (pruned && dims.length > 1) {
             masks.put(weight.name(), mask);
         }
-        translated.put(weight, variable);
+        Integer axis = weightAxes.get(weight.name());
+        translated.put(weight, axis == null ? variable : fakeQuantizedWeight(variable, dims.length, axis));
+    }
+
+    /**
+     * The weight as int8 symmetric quantization leaves it: scale max|w| / 127 per channel along
+     * {@code axis} (or for the tensor, axis -1), values rounded to [-127, 127] steps (TensorFlow's
+     * narrow range, which is this symmetric grid exactly).
+     */
+    private Operand<TFloat32> fakeQuantizedWeight(Variable<TFloat32> weight, int rank, int axis) {
+        if (axis < 0) {
+            Operand<TFloat32> bound = weightBound(tf.reduceMax(tf.math.abs(weight), tf.constant(allAxes(rank))));
+            return tf.quantization.fakeQuantWithMinMaxVars(weight, tf.math.neg(bound), bound,
+                    FakeQuantWithMinMaxVars.narrowRange(true));
+        }
+        // TensorFlow quantizes per channel along the last axis: move the channel axis there and back.
+        int[] toLast = new int[rank];
+        int[] back = new int[rank];
+        for (int a = 0, k = 0; a < rank; a++) {
+            if (a != axis) {
+                toLast[k++] = a;
+            }
+        }
+        toLast[rank - 1] = axis;
+        for (int a = 0; a < rank; a++) {
+            back[toLast[a]] = a;
+        }
+        Operand<TFloat32> channelsLast = axis == rank - 1 ? weight : tf.linalg.transpose(weight, tf.constant(toLast));
+        int[] others = java.util.Arrays.copyOf(allAxes(rank), rank - 1);
+        Operand<TFloat32> bound = weightBound(tf.reduceMax(tf.math.abs(channelsLast), tf.constant(others)));
+        Operand<TFloat32> quantized = tf.quantization.fakeQuantWithMinMaxVarsPerChannel(channelsLast,
+                tf.math.neg(bound), bound, FakeQuantWithMinMaxVarsPerChannel.narrowRange(true));
+        return axis == rank - 1 ? quantized : tf.linalg.transpose(quantized, tf.constant(back));
+    }
+
+    /** The largest magnitude as a constant of the step (no gradient), never 0 (a fully pruned channel). */
+    private Operand<TFloat32> weightBound(Operand<TFloat32> largest) {
+        return tf.stopGradient(tf.math.maximum(largest, tf.constant(1e-12f)));
+    }
+
+    private static int[] allAxes(int rank) {
+        int[] axes = new int[rank];
+        for (int a = 0; a < rank; a++) {
+            axes[a] = a;
+        }
+        return axes;
+    }
+
+    /** {@code operand} through uint8 fake quantization where {@code name} is an activation to quantize. */
+    private Operand<TFloat32> fakeQuantized(String name, Operand<TFloat32> operand) {
+        double[] range = initialRanges.get(name);
+        if (range == null) {
+            return operand;
+        }
+        Range trained = new Range(tf.withInitScope().variable(tf.constant((float) range[0])),
+                tf.withInitScope().variable(tf.constant((float) range[1])));
+        ranges.put(name, trained);
+        return tf.quantization.fakeQuantWithMinMaxVars(operand, trained.min(), trained.max());
     }
 
     private Operand<TFloat32> value(Value value) {
@@ -152,7 +250,7 @@ public final class TrainableModel implements AutoCloseable {
     }
 
     private void define(Node node, Operand<TFloat32> operand, boolean channelsLast) {
-        translated.put(node.output(0), operand);
+        translated.put(node.output(0), fakeQuantized(node.output(0).name(), operand));
         nhwc.put(node.output(0), channelsLast);
     }
 
@@ -308,9 +406,11 @@ public final class TrainableModel implements AutoCloseable {
 
     /**
      * What one epoch of training did; {@code sparsity} is the fraction of the scheduled weights
-     * masked at its end (NaN without a mask schedule).
+     * masked at its end (NaN without a mask schedule), {@code heldOutAccuracy} the top-1 accuracy
+     * on held-out data after it (NaN without).
      */
-    public record Epoch(int epoch, double loss, double seconds, double samplesPerSecond, double sparsity) {
+    public record Epoch(int epoch, double loss, double seconds, double samplesPerSecond, double sparsity,
+            double heldOutAccuracy) {
     }
 
     /**
@@ -327,15 +427,19 @@ public final class TrainableModel implements AutoCloseable {
      * before each step {@code schedule} names, its weights are masked anew from their values.
      */
     public List<Epoch> train(Dataset data, TrainingConfig config, MaskSchedule schedule, Progress progress) {
-        return train(data, config, schedule, null, progress);
+        return train(data, config, schedule, null, null, progress);
     }
 
     /**
      * Fine-tunes as {@link #train(Dataset, TrainingConfig, MaskSchedule, Progress)}, learning also
-     * from a teacher's outputs where {@code distillation} is not null.
+     * from a teacher's outputs where {@code distillation} is not null, and measuring top-1 accuracy
+     * on {@code heldOut} (labelled) after every epoch where it is not null.
      */
     public List<Epoch> train(Dataset data, TrainingConfig config, MaskSchedule schedule, Distillation distillation,
-            Progress progress) {
+            Dataset heldOut, Progress progress) {
+        if (heldOut != null && !heldOut.hasLabels()) {
+            throw new IllegalArgumentException("held-out data needs labels: " + heldOut.source());
+        }
         for (String name : schedule.weights()) {
             if (!variables.containsKey(name)) {
                 throw new IllegalArgumentException("the mask schedule names " + name + ", which is not a trained weight");
@@ -373,8 +477,10 @@ public final class TrainableModel implements AutoCloseable {
             loss = tf.math.add(tf.math.mul(tf.constant(1 - weight), loss), tf.math.mul(tf.constant(weight * t2), kl));
         }
         List<String> names = new ArrayList<>(variables.keySet());
-        Output<?>[] vars = names.stream().map(n -> variables.get(n).asOutput()).toArray(Output<?>[]::new);
-        Output<?>[] gradients = graph.addGradients(loss.asOutput(), vars);
+        List<Variable<TFloat32>> trained = new ArrayList<>(variables.values());
+        ranges.values().forEach(range -> trained.addAll(List.of(range.min(), range.max())));
+        Output<?>[] gradients = graph.addGradients(loss.asOutput(), trained.stream().map(Variable::asOutput)
+                .toArray(Output<?>[]::new));
         // No update before every gradient is computed: a weight updated early would be read, new,
         // by the gradients of the layers below it (a race that made runs differ).
         Ops afterGradients = tf.withControlDependencies(tf.identityN(List.of(gradients)));
@@ -386,17 +492,17 @@ public final class TrainableModel implements AutoCloseable {
         Placeholder<TFloat32> learningRate = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         Placeholder<TFloat32> beta1Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         Placeholder<TFloat32> beta2Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-        for (int i = 0; i < names.size(); i++) {
-            Variable<TFloat32> v = variables.get(names.get(i));
+        for (int i = 0; i < trained.size(); i++) {
+            Variable<TFloat32> v = trained.get(i);
             Variable<TFloat32> m = tf.withInitScope().variable(tf.zerosLike(v));
             Variable<TFloat32> s = tf.withInitScope().variable(tf.zerosLike(v));
             @SuppressWarnings("unchecked")
             Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
             Op apply = afterGradients.train.applyAdam(v, m, s, beta1Power, beta2Power, learningRate,
                     tf.constant(beta1), tf.constant(beta2), tf.constant(1e-7f), gradient);
-            String name = names.get(i);
+            String name = i < names.size() ? names.get(i) : null;
             float[] mask = masks.get(name);
-            if (mask != null || schedule.weights().contains(name)) {
+            if (mask != null || name != null && schedule.weights().contains(name)) {
                 Shape shape = Shape.of(variableDims.get(name));
                 Variable<TFloat32> maskVariable = tf.withInitScope().variable(mask == null ? tf.ones(tf.constant(shape),
                         TFloat32.class) : tf.constant(shape, DataBuffers.of(mask)));
@@ -457,7 +563,8 @@ public final class TrainableModel implements AutoCloseable {
                 progress.update("epoch " + epoch, offset + count, order.length);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds, sparsity));
+            epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds, sparsity,
+                    heldOut == null ? Double.NaN : accuracy(heldOut)));
         }
         return epochs;
     }
@@ -492,6 +599,56 @@ public final class TrainableModel implements AutoCloseable {
             tensors.forEach(TFloat32::close);
         }
         return (double) masked / total;
+    }
+
+    /** Samples per run while measuring accuracy. */
+    private static final int EVALUATION_BATCH = 256;
+
+    /** Top-1 accuracy of the graph as it is now (fake quantization included) on labelled {@code data}. */
+    public double accuracy(Dataset data) {
+        initialize();
+        TrainingBatches view = new TrainingBatches(data);
+        long[] labels = data.labels();
+        int[] order = view.inOrder();
+        Operand<TFloat32> logits = outputs.values().iterator().next();
+        long correct = 0;
+        for (int offset = 0; offset < order.length; offset += EVALUATION_BATCH) {
+            int count = Math.min(EVALUATION_BATCH, order.length - offset);
+            try (TFloat32 x = view.inputs(order, offset, count);
+                    Result r = session.runner().feed(inputs.values().iterator().next(), x).fetch(logits).run()) {
+                float[] scores = floats((TFloat32) r.get(0));
+                int classes = scores.length / count;
+                for (int i = 0; i < count; i++) {
+                    int best = 0;
+                    for (int c = 1; c < classes; c++) {
+                        best = scores[i * classes + c] > scores[i * classes + best] ? c : best;
+                    }
+                    correct += best == labels[offset + i] ? 1 : 0;
+                }
+            }
+        }
+        return (double) correct / order.length;
+    }
+
+    /**
+     * The trained {min, max} of every fake-quantized activation, by value name (empty when the
+     * model is not {@linkplain #quantized quantized}).
+     */
+    public Map<String, double[]> activationRanges() {
+        initialize();
+        Map<String, double[]> result = new LinkedHashMap<>();
+        Session.Runner runner = session.runner();
+        ranges.values().forEach(range -> runner.fetch(range.min()).fetch(range.max()));
+        if (ranges.isEmpty()) {
+            return result;
+        }
+        try (Result r = runner.run()) {
+            int i = 0;
+            for (String name : ranges.keySet()) {
+                result.put(name, new double[] {((TFloat32) r.get(i++)).getFloat(), ((TFloat32) r.get(i++)).getFloat()});
+            }
+        }
+        return result;
     }
 
     /** The current values of the trained weights, by initializer name, in their ONNX layouts. */

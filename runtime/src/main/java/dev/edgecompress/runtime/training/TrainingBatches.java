@@ -39,15 +39,21 @@ final class TrainingBatches {
 
     /** A random order of the samples (Fisher-Yates). */
     int[] shuffled(Random random) {
-        int[] order = new int[samples];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
+        int[] order = inOrder();
         for (int i = order.length - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
             int swap = order[i];
             order[i] = order[j];
             order[j] = swap;
+        }
+        return order;
+    }
+
+    /** The samples in their stored order. */
+    int[] inOrder() {
+        int[] order = new int[samples];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
         }
         return order;
     }
