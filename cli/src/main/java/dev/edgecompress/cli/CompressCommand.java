@@ -61,8 +61,9 @@ final class CompressCommand implements Command {
                                 + " singular-value energy, the fraction R of each layer's parameters, or the fraction"
                                 + " B of all of them, spread over the layers by their spectra").get())
                 .addOption(Option.builder().longOpt("finetune").hasArg().argName("epochs=N,lr=X[,batch=B]")
-                        .desc("fine-tune the weights with Adam on --train after the other passes (pruned weights"
-                                + " stay zero); decay=cosine lowers the step size to zero by the end;"
+                        .desc("fine-tune the weights on --train after the other passes (pruned weights stay zero);"
+                                + " optimizer=adam (default)|sgd|momentum|rmsprop|adagrad, weight_decay=W (L2),"
+                                + " decay=constant|cosine (to zero by the end)|step (/10 at 50% and 75%);"
                                 + " distill=A[,temperature=T] learns the share A from the original model's outputs;"
                                 + " add final_sparsity=S,end_step=T[,begin_step=,frequency=,"
                                 + "initial_sparsity=,power=] to prune gradually (global L1) while training").get())

@@ -14,6 +14,7 @@ import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
 import dev.edgecompress.runtime.training.Distillation;
 import dev.edgecompress.runtime.training.MaskSchedule;
+import dev.edgecompress.runtime.training.Optimizer;
 import dev.edgecompress.runtime.training.TrainableModel;
 import dev.edgecompress.runtime.training.TrainingConfig;
 import dev.edgecompress.runtime.training.TranslationException;
@@ -53,7 +54,7 @@ public final class RuntimeTrainer implements Trainer {
     public Result train(Model model, FineTuneConfig config, FakeQuantization quantization,
             BiConsumer<String, Double> progress) {
         TrainingConfig training = new TrainingConfig(config.epochs(), config.learningRate(), config.batch(), 1,
-                config.cosineDecay());
+                Optimizer.parse(config.optimizer()), config.weightDecay(), TrainingConfig.Decay.parse(config.decay()));
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
         try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model)

@@ -85,6 +85,30 @@ class FineTuningTest {
         assertEquals(List.of(300L, 784L), java.util.Arrays.stream(fc1.constValue().dims()).boxed().toList());
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"adam, 0.001", "sgd, 0.05", "momentum, 0.005", "rmsprop, 0.0005",
+        "adagrad, 0.01"})
+    void everyOptimizerTrainsAndKeepsTheZeros(String optimizer, double rate) throws Exception {
+        Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
+        Compressor compressor = Compressor.load(TestModels.model("mlp.onnx")).training(train).prune("l1", 0.9)
+                .step("finetune", Map.of("epochs", 3, "lr", rate, "optimizer", optimizer, "weight_decay", 1e-4,
+                        "decay", "step"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) compressor.run().get(1).changed().get("epochs");
+        double first = (double) epochs.get(0).get("loss");
+        double last = (double) epochs.get(2).get("loss");
+        assertTrue(last < first, optimizer + ": loss " + first + " -> " + last);
+        assertEquals(26_620 + 410, ModelStatistics.of(compressor.model()).nonzeroParameters(), 2, optimizer);
+    }
+
+    @Test
+    void theRuntimeKnowsEveryOptimizerAndDecayAStepAccepts() {
+        dev.edgecompress.passes.finetune.FineTuneConfig.OPTIMIZERS.forEach(
+                name -> assertEquals(name, dev.edgecompress.runtime.training.Optimizer.parse(name).id()));
+        dev.edgecompress.passes.finetune.FineTuneConfig.DECAYS.forEach(
+                name -> TrainingConfig.Decay.parse(name));
+    }
+
     @Test
     void trainingIsDeterministic() throws Exception {
         // Two runs with the same seed give the same weights: no update is lost to, or read early

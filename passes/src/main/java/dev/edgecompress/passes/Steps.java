@@ -39,9 +39,10 @@ import java.util.Set;
  *              with epochs 2 and lr 0.00001 by default
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
- * finetune     epochs, lr (default 0.001), batch (default 64), decay (constant | cosine), distill
- *              (share of the loss learning the original model's outputs), temperature (default 1):
- *              Adam on labelled training data;
+ * finetune     epochs, lr (default 0.001), batch (default 64), optimizer (adam | sgd | momentum |
+ *              rmsprop | adagrad), weight_decay (L2, default 0), decay (constant | cosine | step),
+ *              distill (share of the loss learning the original model's outputs), temperature
+ *              (default 1): training on labelled data (or on the original model's outputs alone);
  *              schedule {final_sparsity, end_step, ...}: prune gradually while training (see schedule)
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
@@ -50,8 +51,8 @@ import java.util.Set;
 public final class Steps {
 
     /** The fields of a fine-tuning step, which quantization-aware training takes too. */
-    private static final Set<String> TRAINING_KEYS = new LinkedHashSet<>(List.of("epochs", "lr", "batch", "decay",
-            "distill", "temperature"));
+    private static final Set<String> TRAINING_KEYS = new LinkedHashSet<>(List.of("epochs", "lr", "batch", "optimizer",
+            "weight_decay", "decay", "distill", "temperature"));
 
     /** Quantization-aware training's defaults: a short fine-tuning at a small step size (see BENCHMARKS). */
     static final double QAT_EPOCHS = 2;
@@ -120,12 +121,9 @@ public final class Steps {
     }
 
     private static FineTuneConfig training(Map<String, Object> p, Double defaultEpochs, double defaultRate) {
-        String decay = string(p, "decay", "constant");
-        if (!Set.of("constant", "cosine").contains(decay)) {
-            throw new PassConfigException("decay", "must be constant or cosine, got '" + decay + "'");
-        }
         return new FineTuneConfig((int) (double) number(p, "epochs", defaultEpochs), number(p, "lr", defaultRate),
-                (int) (double) number(p, "batch", 64.0), decay.equals("cosine"), number(p, "distill", 0.0),
+                (int) (double) number(p, "batch", 64.0), string(p, "optimizer", "adam"),
+                number(p, "weight_decay", 0.0), string(p, "decay", "constant"), number(p, "distill", 0.0),
                 number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p));
     }
 
@@ -197,7 +195,7 @@ public final class Steps {
                     ? (Map<String, Object>) step.computeIfAbsent("schedule", k -> new LinkedHashMap<String, Object>())
                     : step;
             String value = part.substring(equals + 1).trim();
-            if (key.equals("decay")) {
+            if (key.equals("decay") || key.equals("optimizer")) {
                 target.put(key, value);
                 continue;
             }

@@ -4,28 +4,36 @@ import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.pruning.PolynomialDecay;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * How to fine-tune.
  *
  * @param epochs passes over the training data
- * @param learningRate Adam's step size (at the start, under cosine decay)
+ * @param learningRate the optimizer's step size (at the start, where it decays)
  * @param batch samples per step
- * @param cosineDecay whether the step size falls along a half cosine to zero by the last step
+ * @param optimizer adam, sgd, momentum (0.9), rmsprop or adagrad
+ * @param weightDecay L2 regularization: the weight times this is added to its gradient
+ * @param decay how the step size changes: constant, cosine (to zero by the last step) or step
+ *     (divided by 10 at half and three quarters of the steps)
  * @param distill the share of the loss that learns the original model's softened outputs
  *     (knowledge distillation), in [0, 1]; 0 learns from the labels only
  * @param temperature how much distillation softens both models' outputs, at least 1
  * @param schedule gradual pruning while training (global L1 up to its final sparsity), or null for none
  */
-public record FineTuneConfig(int epochs, double learningRate, int batch, boolean cosineDecay, double distill,
-        double temperature, PolynomialDecay schedule) {
+public record FineTuneConfig(int epochs, double learningRate, int batch, String optimizer, double weightDecay,
+        String decay, double distill, double temperature, PolynomialDecay schedule) {
+
+    public static final Set<String> OPTIMIZERS = Set.of("adam", "sgd", "momentum", "rmsprop", "adagrad");
+    public static final Set<String> DECAYS = Set.of("constant", "cosine", "step");
 
     /** The temperature when none is given: 1; higher ones measured worse (docs/BENCHMARKS.md). */
     public static final double DEFAULT_TEMPERATURE = 1;
 
     /** Fine-tuning on labels at a constant step size that prunes nothing more. */
     public FineTuneConfig(int epochs, double learningRate, int batch) {
-        this(epochs, learningRate, batch, false, 0, DEFAULT_TEMPERATURE, null);
+        this(epochs, learningRate, batch, "adam", 0, "constant", 0, DEFAULT_TEMPERATURE, null);
     }
 
     public FineTuneConfig {
@@ -37,6 +45,16 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, boolean
         }
         if (batch < 1) {
             throw new PassConfigException("batch", "must be at least 1, got " + batch);
+        }
+        if (!OPTIMIZERS.contains(optimizer)) {
+            throw new PassConfigException("optimizer", "must be one of " + new TreeSet<>(OPTIMIZERS) + ", got '"
+                    + optimizer + "'");
+        }
+        if (!(weightDecay >= 0 && weightDecay < 1)) {
+            throw new PassConfigException("weight_decay", "must be in [0, 1), got " + weightDecay);
+        }
+        if (!DECAYS.contains(decay)) {
+            throw new PassConfigException("decay", "must be one of " + new TreeSet<>(DECAYS) + ", got '" + decay + "'");
         }
         if (!(distill >= 0 && distill <= 1)) {
             throw new PassConfigException("distill", "must be a share of the loss in [0, 1], got " + distill);
@@ -51,8 +69,11 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, boolean
         params.put("epochs", epochs);
         params.put("lr", learningRate);
         params.put("batch", batch);
-        params.put("optimizer", "adam");
-        params.put("decay", cosineDecay ? "cosine" : "constant");
+        params.put("optimizer", optimizer);
+        if (weightDecay > 0) {
+            params.put("weight_decay", weightDecay);
+        }
+        params.put("decay", decay);
         if (distill > 0) {
             params.put("distill", distill);
             params.put("temperature", temperature);

@@ -36,6 +36,20 @@ class FineTuneStepTest {
     }
 
     @Test
+    void optimizerAndWeightDecayAreNamedAndChecked() {
+        Map<String, Object> params = Steps.create("finetune", Steps.finetuneOption(
+                "epochs=1,optimizer=momentum,weight_decay=0.0005,decay=step")).get(0).params();
+        assertEquals("momentum", params.get("optimizer"));
+        assertEquals(0.0005, params.get("weight_decay"));
+        assertEquals("step", params.get("decay"));
+        assertEquals("adam", Steps.create("finetune", Map.of("epochs", 1)).get(0).params().get("optimizer"));
+        assertEquals("optimizer", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
+                Steps.finetuneOption("epochs=1,optimizer=lbfgs"))).field());
+        assertEquals("weight_decay", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
+                Steps.finetuneOption("epochs=1,weight_decay=-0.1"))).field());
+    }
+
+    @Test
     void distillationShowsInTheParametersOnlyWhenOn() {
         Map<String, Object> on = Steps.create("finetune", Steps.finetuneOption("epochs=1,distill=0.5")).get(0).params();
         assertEquals(0.5, on.get("distill"));

@@ -414,7 +414,7 @@ public final class TrainableModel implements AutoCloseable {
     }
 
     /**
-     * Fine-tunes every variable with Adam on {@code data}'s first input and labels (softmax
+     * Fine-tunes every variable with the configured optimizer on {@code data}'s first input and labels (softmax
      * cross-entropy on the first output), keeping pruned weights at zero. Labels may be missing
      * only under a distillation of weight 1.
      */
@@ -487,20 +487,18 @@ public final class TrainableModel implements AutoCloseable {
         List<Op> steps = new ArrayList<>();
         Map<String, Placeholder<TFloat32>> maskFeeds = new LinkedHashMap<>();
         List<Op> maskUpdates = new ArrayList<>();
-        float beta1 = 0.9f;
-        float beta2 = 0.999f;
         Placeholder<TFloat32> learningRate = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         Placeholder<TFloat32> beta1Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         Placeholder<TFloat32> beta2Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         for (int i = 0; i < trained.size(); i++) {
             Variable<TFloat32> v = trained.get(i);
-            Variable<TFloat32> m = tf.withInitScope().variable(tf.zerosLike(v));
-            Variable<TFloat32> s = tf.withInitScope().variable(tf.zerosLike(v));
             @SuppressWarnings("unchecked")
             Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
-            Op apply = afterGradients.train.applyAdam(v, m, s, beta1Power, beta2Power, learningRate,
-                    tf.constant(beta1), tf.constant(beta2), tf.constant(1e-7f), gradient);
             String name = i < names.size() ? names.get(i) : null;
+            if (config.weightDecay() > 0 && name != null) {
+                gradient = tf.math.add(gradient, tf.math.mul(tf.constant((float) config.weightDecay()), v));
+            }
+            Op apply = config.optimizer().update(afterGradients, v, gradient, learningRate, beta1Power, beta2Power);
             float[] mask = masks.get(name);
             if (mask != null || name != null && schedule.weights().contains(name)) {
                 Shape shape = Shape.of(variableDims.get(name));
@@ -540,8 +538,8 @@ public final class TrainableModel implements AutoCloseable {
                 }
                 try (TFloat32 x = view.inputs(order, offset, count);
                         TInt64 y = labels == null ? null : view.labels(order, offset, count);
-                        TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(beta1, step));
-                        TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(beta2, step));
+                        TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(Optimizer.BETA1, step));
+                        TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(Optimizer.BETA2, step));
                         TFloat32 rate = TFloat32.scalarOf((float) config.learningRateAt(step, totalSteps))) {
                     Session.Runner runner = session.runner().feed(inputs.get(input), x)
                             .feed(beta1Power, p1).feed(beta2Power, p2).feed(learningRate, rate).fetch(loss);

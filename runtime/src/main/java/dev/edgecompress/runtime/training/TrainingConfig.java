@@ -4,23 +4,47 @@ package dev.edgecompress.runtime.training;
  * How to fine-tune.
  *
  * @param epochs passes over the training data
- * @param learningRate Adam's step size (at the start, under cosine decay)
+ * @param learningRate the optimizer's step size (at the start, where it decays)
  * @param batch samples per step
  * @param seed for the order of samples
- * @param cosineDecay whether the step size falls along a half cosine to zero at the last step
- *     (as PyTorch's {@code CosineAnnealingLR} with {@code eta_min} 0), else stays constant
+ * @param optimizer how weights move with their gradients
+ * @param weightDecay added to each gradient times its weight (L2 regularization, as PyTorch's
+ *     {@code weight_decay}); 0 for none
+ * @param decay how the step size changes over training
  */
-public record TrainingConfig(int epochs, double learningRate, int batch, long seed, boolean cosineDecay) {
+public record TrainingConfig(int epochs, double learningRate, int batch, long seed, Optimizer optimizer,
+        double weightDecay, Decay decay) {
 
-    public TrainingConfig {
-        if (epochs < 1 || !(learningRate > 0) || batch < 1) {
-            throw new IllegalArgumentException("epochs and batch must be positive and the learning rate above 0");
+    /** How the step size changes over the training steps. */
+    public enum Decay {
+        /** The same at every step. */
+        CONSTANT,
+        /** Along a half cosine to zero at the last step (PyTorch's {@code CosineAnnealingLR}, eta_min 0). */
+        COSINE,
+        /** Divided by 10 after half of the steps and again after three quarters ({@code MultiStepLR}). */
+        STEP;
+
+        /** The decay named (constant, cosine, step). */
+        public static Decay parse(String name) {
+            for (Decay decay : values()) {
+                if (decay.name().toLowerCase(java.util.Locale.ROOT).equals(name)) {
+                    return decay;
+                }
+            }
+            throw new IllegalArgumentException("unknown decay '" + name + "'; known: constant, cosine, step");
         }
     }
 
-    /** A constant learning rate. */
+    public TrainingConfig {
+        if (epochs < 1 || !(learningRate > 0) || batch < 1 || !(weightDecay >= 0)) {
+            throw new IllegalArgumentException("epochs and batch must be positive, the learning rate above 0 and the"
+                    + " weight decay at least 0");
+        }
+    }
+
+    /** Adam at a constant learning rate, no weight decay. */
     public TrainingConfig(int epochs, double learningRate, int batch, long seed) {
-        this(epochs, learningRate, batch, seed, false);
+        this(epochs, learningRate, batch, seed, Optimizer.ADAM, 0, Decay.CONSTANT);
     }
 
     /** Training steps in all over {@code samples}: one per batch, every epoch. */
@@ -30,6 +54,10 @@ public record TrainingConfig(int epochs, double learningRate, int batch, long se
 
     /** The step size at training step {@code step} (from 1) of {@code steps}. */
     public double learningRateAt(long step, long steps) {
-        return cosineDecay ? learningRate * 0.5 * (1 + Math.cos(Math.PI * (step - 1) / steps)) : learningRate;
+        return switch (decay) {
+            case CONSTANT -> learningRate;
+            case COSINE -> learningRate * 0.5 * (1 + Math.cos(Math.PI * (step - 1) / steps));
+            case STEP -> learningRate * (step > 0.75 * steps ? 0.01 : step > 0.5 * steps ? 0.1 : 1);
+        };
     }
 }
