@@ -4,6 +4,7 @@ import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.passes.analysis.CompressionTargets;
 import dev.edgecompress.passes.analysis.ModelSummary;
+import dev.edgecompress.runtime.training.TrainableModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,18 +45,33 @@ final class InspectCommand implements Command {
         Model model = ModelImporter.load(path);
         ModelSummary summary = ModelSummary.of(model);
         ModelFiles files = ModelFiles.of(path, model);
+        List<String> untrainable = TrainableModel.unsupported(model);
         if (line.hasOption("json")) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("file", path.toString());
             json.put("bytes", files.modelBytes());
             json.put("external_data_bytes", files.externalBytes());
             json.put("summary", summary);
+            json.put("training", Map.of("translatable", untrainable.isEmpty(), "unsupported_nodes", untrainable));
             out.println(Json.write(json));
         } else {
             printTable(path, files, summary, out);
+            out.println();
+            if (untrainable.isEmpty()) {
+                out.println("Fine-tuning: every operator translates to TensorFlow");
+            } else {
+                out.printf("Fine-tuning: %d nodes have operators training does not translate yet%n", untrainable.size());
+                untrainable.stream().limit(UNTRAINABLE_LISTED).forEach(node -> out.println("  " + node));
+                if (untrainable.size() > UNTRAINABLE_LISTED) {
+                    out.printf("  ... and %d more (--json lists all)%n", untrainable.size() - UNTRAINABLE_LISTED);
+                }
+            }
         }
         return ExitCode.OK;
     }
+
+    /** Untrainable nodes listed in the table; JSON lists them all. */
+    private static final int UNTRAINABLE_LISTED = 20;
 
     private static void printTable(Path path, ModelFiles files, ModelSummary s, PrintStream out) {
         row(out, "Model", path + "  (" + bytes(files.modelBytes())

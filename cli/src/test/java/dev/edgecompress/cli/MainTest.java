@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.ModelBuilder;
+import dev.edgecompress.ir.Value;
 import dev.edgecompress.ir.testing.TestModels;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.edgecompress.importer.proto.ModelProto;
@@ -54,7 +57,24 @@ class MainTest {
         assertTrue(text.contains("Parameters  61,706"), text);
         assertTrue(text.contains("Pruning: 5 weights"), text);
         assertTrue(text.contains("Low-rank factorization: 5 weights"), text);
+        assertTrue(text.contains("Fine-tuning: every operator translates to TensorFlow"), text);
         assertEquals("", stderr());
+    }
+
+    @Test
+    void inspectListsTheNodesTrainingCannotTranslate() throws Exception {
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 4);
+        b.output(b.op("HardSwish", b.op("Relu", x)), DataType.FLOAT, 1, 4);
+        Path file = dir.resolve("hardswish.onnx");
+        dev.edgecompress.exporter.ModelExporter.write(b.build(), file);
+        assertEquals(ExitCode.OK, run("inspect", file.toString()));
+        assertTrue(stdout().contains("Fine-tuning: 1 nodes have operators training does not translate yet"), stdout());
+        assertTrue(stdout().contains("HardSwish"), stdout());
+        assertEquals(ExitCode.OK, run("inspect", file.toString(), "--json"));
+        JsonNode training = Json.mapper().readTree(stdout().substring(stdout().indexOf('{'))).get("training");
+        assertEquals(false, training.get("translatable").asBoolean());
+        assertEquals(1, training.get("unsupported_nodes").size());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.edgecompress.runtime.training;
 
+import dev.edgecompress.ir.Attribute;
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Graph;
 import dev.edgecompress.ir.Model;
@@ -35,7 +36,8 @@ import org.tensorflow.types.TInt64;
 
 /**
  * An ONNX model translated into a TensorFlow graph that can be trained. Weights of Conv, Gemm and
- * MatMul (and their biases) become variables in their ONNX layouts; the graph transposes them
+ * MatMul (and their biases, and the scales and shifts of normalizations) become variables in their
+ * ONNX layouts; the graph transposes them
  * where TensorFlow wants another (Conv's OIHW to HWIO), so trained values go back to the ONNX
  * initializers as they are. Convolutional paths run in NHWC (TensorFlow's fast layout on CPU) with
  * one transpose in and one back wherever a layout-sensitive op (Flatten, Reshape, an output)
@@ -51,18 +53,17 @@ import org.tensorflow.types.TInt64;
  */
 public final class TrainableModel implements AutoCloseable {
 
-    private static final Set<String> ELEMENTWISE = Set.of("Relu", "Sigmoid", "Tanh", "Identity", "Dropout");
-
     private final org.tensorflow.Graph graph = new org.tensorflow.Graph();
     private final Ops tf = Ops.create(graph);
     private final Session session;
-    private final Map<String, Placeholder<TFloat32>> inputs = new LinkedHashMap<>();
-    private final Map<String, Operand<TFloat32>> outputs = new LinkedHashMap<>();
+    private final Map<String, Placeholder<?>> inputs = new LinkedHashMap<>();
+    private final Map<String, Operand<?>> outputs = new LinkedHashMap<>();
     private final Map<String, Variable<TFloat32>> variables = new LinkedHashMap<>();
     private final Map<String, long[]> variableDims = new LinkedHashMap<>();
     private final Map<String, float[]> masks = new LinkedHashMap<>();
-    private final Map<Value, Operand<TFloat32>> translated = new IdentityHashMap<>();
+    private final Map<Value, Operand<?>> translated = new IdentityHashMap<>();
     private final Map<Value, Boolean> nhwc = new IdentityHashMap<>();
+    private final long opset;
     private final Map<String, double[]> initialRanges;
     private final Map<String, Integer> weightAxes;
     private final Map<String, Range> ranges = new LinkedHashMap<>();
@@ -72,6 +73,7 @@ public final class TrainableModel implements AutoCloseable {
     }
 
     private TrainableModel(Model model, Map<String, double[]> activationRanges, Map<String, Integer> weightAxes) {
+        this.opset = model.opsetVersion("");
         this.initialRanges = activationRanges;
         this.weightAxes = weightAxes;
         if (!activationRanges.isEmpty() || !weightAxes.isEmpty()) {
@@ -85,8 +87,8 @@ public final class TrainableModel implements AutoCloseable {
             }
             for (int i = 1; i < Math.min(node.inputs().size(), 3); i++) {
                 Value weight = node.input(i);
-                if (weight != null && weight.constValue() != null && Set.of("Conv", "Gemm", "MatMul")
-                        .contains(node.opType()) && weight.constValue().type() == DataType.FLOAT) {
+                if (weight != null && weight.constValue() != null && TRAINED.contains(node.opType())
+                        && weight.constValue().type() == DataType.FLOAT) {
                     variable(weight);
                 }
             }
@@ -97,10 +99,18 @@ public final class TrainableModel implements AutoCloseable {
             }
             long[] dims = input.tensorType() == null || input.tensorType().shape() == null ? null
                     : input.tensorType().shape().dims().stream().mapToLong(d -> d.isKnown() ? d.value() : -1).toArray();
-            Placeholder<TFloat32> placeholder = dims == null ? tf.placeholder(TFloat32.class)
-                    : tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
+            DataType type = input.tensorType() == null ? DataType.FLOAT : input.tensorType().elementType();
+            Class<? extends org.tensorflow.types.family.TType> tfType = switch (type) {
+                case FLOAT -> TFloat32.class;
+                case INT64, INT32 -> TInt64.class;
+                default -> throw new TranslationException("input " + input.name() + " is " + type
+                        + "; only float and integer inputs are supported for training");
+            };
+            Placeholder<?> placeholder = dims == null ? tf.placeholder(tfType)
+                    : tf.placeholder(tfType, Placeholder.shape(Shape.of(dims)));
             inputs.put(input.name(), placeholder);
-            translated.put(input, fakeQuantized(input.name(), placeholder));
+            translated.put(input, tfType == TFloat32.class ? fakeQuantized(input.name(), floats(placeholder))
+                    : placeholder);
         }
         for (Node node : onnx.nodes()) {
             translate(node);
@@ -117,7 +127,8 @@ public final class TrainableModel implements AutoCloseable {
             }
         }
         for (Value output : onnx.outputs()) {
-            outputs.put(output.name(), nchw(output));
+            // Through Identity: an input fetched as an output would be fed and fetched at once.
+            outputs.put(output.name(), tf.identity(anyNchw(output)));
         }
         session = new Session(graph);
     }
@@ -216,21 +227,50 @@ public final class TrainableModel implements AutoCloseable {
         return tf.quantization.fakeQuantWithMinMaxVars(operand, trained.min(), trained.max());
     }
 
-    private Operand<TFloat32> value(Value value) {
-        Operand<TFloat32> operand = translated.get(value);
+    /** The operand of any value: float, or int64 (shape arithmetic, indices). */
+    private Operand<?> any(Value value) {
+        Operand<?> operand = translated.get(value);
         if (operand == null && value.constValue() != null) {
-            Tensor constant = value.constValue();
-            if (constant.type() != DataType.FLOAT) {
-                throw new TranslationException("constant " + value.name() + " is " + constant.type()
-                        + "; only float constants are supported for training");
-            }
-            operand = tf.constant(Shape.of(constant.dims()), DataBuffers.of(constant.toFloatArray()));
+            operand = constant(value.constValue(), value.name());
             translated.put(value, operand);
         }
         if (operand == null) {
-            throw new TranslationException("value " + value.name() + " is not available to the training graph");
+            throw new TranslationException("value " + value.name() + (value.producer() == null ? ""
+                    : " (an output of " + value.producer().describe() + ")") + " is not computed by the training graph");
         }
         return operand;
+    }
+
+    private Operand<?> constant(Tensor constant, String name) {
+        return switch (constant.type()) {
+            case FLOAT -> tf.constant(Shape.of(constant.dims()), DataBuffers.of(constant.toFloatArray()));
+            case INT64, INT32 -> tf.constant(Shape.of(constant.dims()), DataBuffers.of(longs(constant)));
+            default -> throw new TranslationException("constant " + name + " is " + constant.type()
+                    + "; only float and integer constants are supported for training");
+        };
+    }
+
+    /** The values of an integer tensor (INT64 or INT32). */
+    private static long[] longs(Tensor tensor) {
+        if (tensor.type() == DataType.INT32) {
+            var ints = tensor.buffer().asIntBuffer();
+            long[] values = new long[ints.remaining()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = ints.get(i);
+            }
+            return values;
+        }
+        return tensor.toLongArray();
+    }
+
+    @SuppressWarnings("unchecked")
+    private Operand<TFloat32> value(Value value) {
+        Operand<?> operand = any(value);
+        if (operand.type() != TFloat32.class) {
+            throw new TranslationException("value " + value.name() + " is not float; only float values are computed"
+                    + " on here");
+        }
+        return (Operand<TFloat32>) operand;
     }
 
     private boolean isNhwc(Value value) {
@@ -243,15 +283,87 @@ public final class TrainableModel implements AutoCloseable {
         return isNhwc(value) ? tf.linalg.transpose(operand, tf.constant(new int[] {0, 3, 1, 2})) : operand;
     }
 
+    /** Any value in ONNX's layout (only float images are ever kept in NHWC). */
+    private Operand<?> anyNchw(Value value) {
+        return isNhwc(value) ? nchw(value) : any(value);
+    }
+
     /** An image value in NHWC. */
     private Operand<TFloat32> channelsLast(Value value) {
         Operand<TFloat32> operand = value(value);
         return isNhwc(value) ? operand : tf.linalg.transpose(operand, tf.constant(new int[] {0, 2, 3, 1}));
     }
 
-    private void define(Node node, Operand<TFloat32> operand, boolean channelsLast) {
-        translated.put(node.output(0), fakeQuantized(node.output(0).name(), operand));
-        nhwc.put(node.output(0), channelsLast);
+    private void define(Node node, Operand<?> operand, boolean channelsLast) {
+        Value output = node.output(0);
+        translated.put(output, operand.type() == TFloat32.class ? fakeQuantized(output.name(), floats(operand))
+                : operand);
+        nhwc.put(output, channelsLast);
+    }
+
+    /** An integer value (indices, shapes): int64 here, as integer constants are made int64. */
+    @SuppressWarnings("unchecked")
+    private Operand<TInt64> integers(Value value) {
+        Operand<?> operand = any(value);
+        if (operand.type() != TInt64.class) {
+            throw new TranslationException("value " + value.name() + " is not an integer tensor");
+        }
+        return (Operand<TInt64>) operand;
+    }
+
+    /**
+     * MatMul: 2-D by 2-D directly; N-D by a 2-D weight as one 2-D product over the flattened
+     * leading dims (whose gradient TensorFlow has); else a batched product.
+     */
+    private Operand<TFloat32> matMul(Node node, Operand<TFloat32> a, Operand<TFloat32> b) {
+        int rankA = a.shape().numDimensions();
+        int rankB = b.shape().numDimensions();
+        if (rankA == 2 && rankB == 2) {
+            return tf.linalg.matMul(a, b);
+        }
+        if (rankB == 2 && rankA > 2) {
+            Operand<TInt64> shapeA = tf.shape(a, TInt64.class);
+            Operand<TInt64> leading = tf.slice(shapeA, tf.constant(new long[] {0}), tf.constant(new long[] {rankA - 1}));
+            Operand<TFloat32> flat = tf.reshape(a, tf.constant(new long[] {-1, b.shape().get(0)}));
+            Operand<TFloat32> product = tf.linalg.matMul(flat, b);
+            Operand<TInt64> columns = tf.slice(tf.shape(b, TInt64.class), tf.constant(new long[] {1}),
+                    tf.constant(new long[] {1}));
+            return tf.reshape(product, tf.concat(List.of(leading, columns), tf.constant(0)));
+        }
+        if (rankA < 2 || rankB < 2) {
+            throw new TranslationException(node.describe() + ": MatMul of a 1-D operand is not supported for training");
+        }
+        return tf.train.batchMatMul(a, b, TFloat32.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Operand<TFloat32> floats(Operand<?> operand) {
+        return (Operand<TFloat32>) operand;
+    }
+
+    /**
+     * Operators whose constant inputs 1 and 2 train: weights and biases, and normalization scales
+     * and shifts (BatchNormalization's running statistics, inputs 3 and 4, stay fixed).
+     */
+    private static final Set<String> TRAINED = Set.of("Conv", "Gemm", "MatMul", "BatchNormalization",
+            "LayerNormalization");
+
+    /** The operators {@link #of} translates (some attribute values are refused, naming the node). */
+    public static final Set<String> SUPPORTED = Set.of("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt",
+            "Neg", "Abs", "Exp", "Log", "Reciprocal", "Erf", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Gelu",
+            "Softmax", "LogSoftmax", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
+            "LayerNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice", "Gather",
+            "Shape", "ReduceMean", "Identity", "Dropout", "Constant");
+
+    /** The nodes of {@code model} whose operators training cannot translate, described. */
+    public static List<String> unsupported(Model model) {
+        List<String> nodes = new ArrayList<>();
+        for (Node node : model.graph().nodes()) {
+            if (!node.normalizedDomain().isEmpty() || !SUPPORTED.contains(node.opType())) {
+                nodes.add(node.describe());
+            }
+        }
+        return nodes;
     }
 
     private void translate(Node node) {
@@ -259,20 +371,102 @@ public final class TrainableModel implements AutoCloseable {
         Value x = node.input(0);
         switch (op) {
             case "Relu" -> define(node, tf.nn.relu(value(x)), isNhwc(x));
+            case "LeakyRelu" -> {
+                float alpha = floatAttribute(node, "alpha", 0.01f);
+                define(node, tf.math.maximum(value(x), tf.math.mul(value(x), tf.constant(alpha))), isNhwc(x));
+            }
+            case "Clip" -> define(node, clip(node), isNhwc(x));
             case "Sigmoid" -> define(node, tf.math.sigmoid(value(x)), isNhwc(x));
             case "Tanh" -> define(node, tf.math.tanh(value(x)), isNhwc(x));
-            case "Identity", "Dropout" -> define(node, value(x), isNhwc(x));
+            case "Erf" -> define(node, tf.math.erf(value(x)), isNhwc(x));
+            case "Gelu" -> define(node, gelu(node), isNhwc(x));
+            case "Sqrt" -> define(node, tf.math.sqrt(value(x)), isNhwc(x));
+            case "Neg" -> define(node, tf.math.neg(value(x)), isNhwc(x));
+            case "Abs" -> define(node, tf.math.abs(value(x)), isNhwc(x));
+            case "Exp" -> define(node, tf.math.exp(value(x)), isNhwc(x));
+            case "Log" -> define(node, tf.math.log(value(x)), isNhwc(x));
+            case "Reciprocal" -> define(node, tf.math.reciprocal(value(x)), isNhwc(x));
+            case "Identity", "Dropout" -> define(node, any(x), isNhwc(x));
+            case "Constant" -> {
+                if (node.attribute("value") == null) {
+                    throw new TranslationException(node.describe() + ": only Constant with a 'value' tensor is supported");
+                }
+                define(node, constant(node.attribute("value").asTensor(), node.output(0).name()), false);
+            }
             case "Flatten" -> {
-                if (node.intAttribute("axis", 1) != 1) {
-                    throw new TranslationException(node.describe() + ": Flatten with axis other than 1");
+                Operand<?> in = anyNchw(x);
+                int rank = in.shape().numDimensions();
+                int axis = (int) node.intAttribute("axis", 1);
+                axis = axis < 0 ? axis + rank : axis;
+                define(node, tf.reshape(in, tf.concat(List.of(flatSize(in, 0, axis), flatSize(in, axis, rank)),
+                        tf.constant(0))), false);
+            }
+            case "Reshape" -> define(node, reshape(node), false);
+            case "Transpose" -> {
+                Operand<?> in = anyNchw(x);
+                int rank = in.shape().numDimensions();
+                long[] perm = node.attribute("perm") == null ? null : node.attribute("perm").asInts();
+                int[] order = new int[rank];
+                for (int a = 0; a < rank; a++) {
+                    order[a] = perm == null ? rank - 1 - a : (int) perm[a];
                 }
+                define(node, tf.linalg.transpose(in, tf.constant(order)), false);
+            }
+            case "Squeeze" -> {
+                long[] axes = axes(node, 1);
+                Operand<?> in = anyNchw(x);
+                define(node, axes == null ? tf.squeeze(in) : tf.squeeze(in, org.tensorflow.op.core.Squeeze.axis(
+                        java.util.Arrays.stream(axes).boxed().toList())), false);
+            }
+            case "Unsqueeze" -> {
+                long[] axes = axes(node, 1);
+                if (axes == null) {
+                    throw new TranslationException(node.describe() + ": Unsqueeze needs its axes");
+                }
+                Operand<?> out = anyNchw(x);
+                int rank = out.shape().numDimensions() + axes.length;
+                long[] sorted = java.util.Arrays.stream(axes).map(a -> a < 0 ? a + rank : a).sorted().toArray();
+                for (long axis : sorted) {
+                    out = tf.expandDims(out, tf.constant(axis));
+                }
+                define(node, out, false);
+            }
+            case "Concat" -> define(node, concat(node), node.inputs().stream().allMatch(this::isNhwc)
+                    && node.inputs().size() > 0);
+            case "Slice" -> define(node, slice(node), false);
+            case "Gather" -> {
+                Operand<?> data = anyNchw(x);
+                int rank = data.shape().numDimensions();
+                int axis = (int) node.intAttribute("axis", 0);
+                axis = axis < 0 ? axis + rank : axis;
+                // ONNX counts negative indices from the end; TensorFlow refuses them.
+                Operand<TInt64> size = tf.slice(tf.shape(data, TInt64.class), tf.constant(new long[] {axis}),
+                        tf.constant(new long[] {1}));
+                Operand<TInt64> indices = tf.math.floorMod(integers(node.input(1)), tf.reshape(size,
+                        tf.constant(new long[0])));
+                define(node, tf.gather(data, indices, tf.constant(axis)), false);
+            }
+            case "Shape" -> {
+                Operand<org.tensorflow.types.TInt64> shape = tf.shape(anyNchw(x), TInt64.class);
+                long start = node.intAttribute("start", 0);
+                Attribute end = node.attribute("end");
+                if (start != 0 || end != null) {
+                    long rank = anyNchw(x).shape().numDimensions();
+                    long from = Math.max(0, Math.min(rank, start < 0 ? start + rank : start));
+                    long to = end == null ? rank : Math.max(from, Math.min(rank, end.asInt() < 0 ? end.asInt() + rank
+                            : end.asInt()));
+                    shape = tf.slice(shape, tf.constant(new long[] {from}), tf.constant(new long[] {to - from}));
+                }
+                define(node, shape, false);
+            }
+            case "ReduceMean" -> {
+                long[] axes = axes(node, 1);
                 Operand<TFloat32> in = nchw(x);
-                long features = 1;
-                Shape shape = in.shape();
-                for (int a = 1; a < shape.numDimensions(); a++) {
-                    features *= shape.get(a);
-                }
-                define(node, tf.reshape(in, tf.constant(new long[] {-1, features})), false);
+                int rank = in.shape().numDimensions();
+                int[] reduced = axes == null ? allAxes(rank)
+                        : java.util.Arrays.stream(axes).mapToInt(a -> (int) (a < 0 ? a + rank : a)).toArray();
+                define(node, tf.math.mean(in, tf.constant(reduced), org.tensorflow.op.math.Mean.keepDims(
+                        node.intAttribute("keepdims", 1) == 1)), false);
             }
             case "Gemm" -> {
                 if (node.intAttribute("transA", 0) != 0) {
@@ -280,119 +474,488 @@ public final class TrainableModel implements AutoCloseable {
                 }
                 Operand<TFloat32> y = tf.linalg.matMul(value(x), value(node.input(1)),
                         org.tensorflow.op.linalg.MatMul.transposeB(node.intAttribute("transB", 0) == 1));
-                float alpha = node.attribute("alpha") == null ? 1f : node.attribute("alpha").asFloat();
+                float alpha = floatAttribute(node, "alpha", 1f);
                 if (alpha != 1f) {
                     y = tf.math.mul(y, tf.constant(alpha));
                 }
                 if (node.input(2) != null) {
-                    float beta = node.attribute("beta") == null ? 1f : node.attribute("beta").asFloat();
+                    float beta = floatAttribute(node, "beta", 1f);
                     Operand<TFloat32> c = value(node.input(2));
                     y = tf.math.add(y, beta == 1f ? c : tf.math.mul(c, tf.constant(beta)));
                 }
                 define(node, y, false);
             }
-            case "MatMul" -> define(node, tf.linalg.matMul(value(x), value(node.input(1))), false);
-            case "Add", "Sub", "Mul", "Div" -> {
-                Value other = node.input(1);
-                if (isNhwc(x) != isNhwc(other) && other.constValue() == null) {
-                    throw new TranslationException(node.describe() + ": operands in different layouts");
-                }
-                Operand<TFloat32> a = value(x);
-                Operand<TFloat32> b = isNhwc(x) && other.constValue() != null && other.constValue().rank() >= 3
-                        ? channelsLastConstant(other) : value(other);
-                define(node, switch (op) {
-                    case "Add" -> tf.math.add(a, b);
-                    case "Sub" -> tf.math.sub(a, b);
-                    case "Mul" -> tf.math.mul(a, b);
-                    default -> tf.math.div(a, b);
-                }, isNhwc(x));
+            case "MatMul" -> {
+                Operand<TFloat32> a = nchw(x);
+                Operand<TFloat32> b = nchw(node.input(1));
+                define(node, matMul(node, a, b), false);
             }
+            case "Add", "Sub", "Mul", "Div", "Pow" -> binary(node);
             case "Conv" -> define(node, conv(node), true);
-            case "MaxPool" -> define(node, maxPool(node), true);
+            case "MaxPool", "AveragePool" -> define(node, pool(node), true);
             case "GlobalAveragePool" -> define(node, tf.math.mean(channelsLast(x), tf.constant(new int[] {1, 2}),
                     org.tensorflow.op.math.Mean.keepDims(true)), true);
-            case "BatchNormalization" -> define(node, batchNorm(node), isNhwc(x) || x.tensorType() == null);
-            case "Softmax" -> define(node, tf.nn.softmax(value(x)), false);
+            case "BatchNormalization" -> batchNorm(node);
+            case "LayerNormalization" -> define(node, layerNorm(node), false);
+            case "Softmax", "LogSoftmax" -> {
+                Operand<TFloat32> in = nchw(x);
+                int rank = in.shape().numDimensions();
+                long axis = node.intAttribute("axis", opset >= 13 ? -1 : 1);
+                if ((axis < 0 ? axis + rank : axis) != rank - 1) {
+                    throw new TranslationException(node.describe() + ": " + op + " over an axis other than the last");
+                }
+                define(node, op.equals("Softmax") ? tf.nn.softmax(in) : tf.nn.logSoftmax(in), false);
+            }
             default -> throw new TranslationException(node.describe() + ": " + op + " is not supported for training yet");
         }
     }
 
-    /** A per-channel constant [C, 1, 1] or [1, C, 1, 1] (NCHW broadcasting) as [C] for NHWC. */
-    private Operand<TFloat32> channelsLastConstant(Value constant) {
-        Tensor t = constant.constValue();
-        return tf.constant(Shape.of(t.elementCount()), DataBuffers.of(t.toFloatArray()));
+    private static float floatAttribute(Node node, String name, float fallback) {
+        return node.attribute(name) == null ? fallback : node.attribute(name).asFloat();
     }
 
+    /** The product of dims [from, to) of {@code operand} as a one-element int64 shape. */
+    private Operand<TInt64> flatSize(Operand<?> operand, int from, int to) {
+        if (from == to) {
+            return tf.constant(new long[] {1});
+        }
+        Operand<TInt64> dims = tf.slice(tf.shape(operand, TInt64.class), tf.constant(new long[] {from}),
+                tf.constant(new long[] {to - from}));
+        return tf.reshape(tf.reduceProd(dims, tf.constant(0)), tf.constant(new long[] {1}));
+    }
+
+    /** Axes from the attribute (older opsets) or from the input at {@code index}; null for none. */
+    private long[] axes(Node node, int index) {
+        if (node.attribute("axes") != null) {
+            return node.attribute("axes").asInts();
+        }
+        Value axes = node.input(index);
+        if (axes == null) {
+            return null;
+        }
+        if (axes.constValue() == null) {
+            throw new TranslationException(node.describe() + ": axes computed at run time are not supported");
+        }
+        return longs(axes.constValue());
+    }
+
+    private Operand<TFloat32> clip(Node node) {
+        Operand<TFloat32> y = value(node.input(0));
+        Value min = node.input(1);
+        Value max = node.input(2);
+        if (node.attribute("min") != null || min != null) {
+            y = tf.math.maximum(y, min != null ? value(min) : tf.constant(node.attribute("min").asFloat()));
+        }
+        if (node.attribute("max") != null || max != null) {
+            y = tf.math.minimum(y, max != null ? value(max) : tf.constant(node.attribute("max").asFloat()));
+        }
+        return y;
+    }
+
+    private Operand<TFloat32> gelu(Node node) {
+        Operand<TFloat32> x = value(node.input(0));
+        Attribute approximate = node.attribute("approximate");
+        Operand<TFloat32> inner;
+        if (approximate != null && approximate.asString().equals("tanh")) {
+            // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+            Operand<TFloat32> cubic = tf.math.add(x, tf.math.mul(tf.constant(0.044715f), tf.math.mul(x,
+                    tf.math.mul(x, x))));
+            inner = tf.math.tanh(tf.math.mul(tf.constant((float) Math.sqrt(2 / Math.PI)), cubic));
+        } else {
+            inner = tf.math.erf(tf.math.mul(x, tf.constant((float) (1 / Math.sqrt(2)))));
+        }
+        return tf.math.mul(tf.math.mul(tf.constant(0.5f), x), tf.math.add(tf.constant(1f), inner));
+    }
+
+    /** Reshape to a constant shape (0 copies the input's dim, -1 is inferred) or to a computed one. */
+    private Operand<?> reshape(Node node) {
+        Operand<?> in = anyNchw(node.input(0));
+        Value shapeValue = node.input(1);
+        if (shapeValue.constValue() == null) {
+            Operand<TInt64> shape = integers(shapeValue);
+            if (node.intAttribute("allowzero", 0) == 1) {
+                return tf.reshape(in, shape);
+            }
+            // A 0 copies the input's dim at the same index.
+            long length = shape.shape().numDimensions() == 1 ? shape.shape().get(0) : -1;
+            int rank = in.shape().numDimensions();
+            if (length < 0 || rank < 0) {
+                throw new TranslationException(node.describe() + ": a computed shape of unknown length");
+            }
+            Operand<TInt64> inputShape = tf.shape(in, TInt64.class);
+            Operand<TInt64> aligned = length <= rank ? tf.slice(inputShape, tf.constant(new long[] {0}),
+                    tf.constant(new long[] {length})) : tf.concat(List.of(inputShape, tf.fill(tf.constant(
+                            new long[] {length - rank}), tf.constant(1L))), tf.constant(0));
+            return tf.reshape(in, tf.select(tf.math.equal(shape, tf.constant(0L)), aligned, shape));
+        }
+        long[] shape = longs(shapeValue.constValue());
+        boolean copies = node.intAttribute("allowzero", 0) == 0 && java.util.Arrays.stream(shape).anyMatch(d -> d == 0);
+        if (!copies) {
+            return tf.reshape(in, tf.constant(shape));
+        }
+        List<Operand<TInt64>> dims = new ArrayList<>();
+        Operand<TInt64> inputShape = tf.shape(in, TInt64.class);
+        for (int i = 0; i < shape.length; i++) {
+            dims.add(shape[i] == 0 ? tf.slice(inputShape, tf.constant(new long[] {i}), tf.constant(new long[] {1}))
+                    : tf.constant(new long[] {shape[i]}));
+        }
+        return tf.reshape(in, tf.concat(dims, tf.constant(0)));
+    }
+
+    /** Concat; channel concatenation of NHWC images stays in NHWC. */
+    private Operand<?> concat(Node node) {
+        boolean channelsLast = !node.inputs().isEmpty() && node.inputs().stream().allMatch(this::isNhwc);
+        List<Operand<?>> parts = new ArrayList<>();
+        for (Value input : node.inputs()) {
+            parts.add(channelsLast ? value(input) : anyNchw(input));
+        }
+        int rank = parts.get(0).shape().numDimensions();
+        long axis = node.intAttribute("axis", 1);
+        axis = axis < 0 ? axis + rank : axis;
+        if (channelsLast) {
+            axis = new long[] {0, 3, 1, 2}[(int) axis];
+        }
+        return concatOf(parts, tf.constant(axis));
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Operand<?> concatOf(List<Operand<?>> parts, Operand<TInt64> axis) {
+        Class<?> type = parts.get(0).type();
+        if (parts.stream().anyMatch(p -> p.type() != type)) {
+            throw new TranslationException("Concat of values of different types");
+        }
+        return tf.concat((List) parts, axis);
+    }
+
+    /** Slice with constant starts, ends, axes and positive steps. */
+    private Operand<?> slice(Node node) {
+        Operand<?> in = anyNchw(node.input(0));
+        int rank = in.shape().numDimensions();
+        long[] starts;
+        long[] ends;
+        long[] axes;
+        long[] steps;
+        if (opset < 10) {
+            starts = node.attribute("starts").asInts();
+            ends = node.attribute("ends").asInts();
+            axes = node.attribute("axes") == null ? null : node.attribute("axes").asInts();
+            steps = null;
+        } else {
+            for (int i = 1; i < node.inputs().size(); i++) {
+                if (node.input(i) != null && node.input(i).constValue() == null) {
+                    throw new TranslationException(node.describe() + ": Slice bounds computed at run time are not"
+                            + " supported");
+                }
+            }
+            starts = longs(node.input(1).constValue());
+            ends = longs(node.input(2).constValue());
+            axes = node.input(3) == null ? null : longs(node.input(3).constValue());
+            steps = node.input(4) == null ? null : longs(node.input(4).constValue());
+        }
+        long[] begin = new long[rank];
+        long[] end = new long[rank];
+        long[] stride = new long[rank];
+        long beginMask = 0;
+        long endMask = 0;
+        java.util.Arrays.fill(stride, 1);
+        for (int a = 0; a < rank; a++) {
+            beginMask |= 1L << a;
+            endMask |= 1L << a;
+        }
+        for (int i = 0; i < starts.length; i++) {
+            int axis = (int) (axes == null ? i : axes[i] < 0 ? axes[i] + rank : axes[i]);
+            long step = steps == null ? 1 : steps[i];
+            if (step < 1) {
+                throw new TranslationException(node.describe() + ": Slice with a step below 1 is not supported");
+            }
+            stride[axis] = step;
+            begin[axis] = Math.max(starts[i], Integer.MIN_VALUE);
+            beginMask &= ~(1L << axis);
+            if (ends[i] < Integer.MAX_VALUE) {
+                end[axis] = ends[i];
+                endMask &= ~(1L << axis);
+            }
+        }
+        return tf.stridedSlice(in, tf.constant(begin), tf.constant(end), tf.constant(stride),
+                org.tensorflow.op.core.StridedSlice.beginMask(beginMask),
+                org.tensorflow.op.core.StridedSlice.endMask(endMask));
+    }
+
+    /**
+     * Elementwise Add, Sub, Mul, Div, Pow with ONNX broadcasting. An NHWC image stays in NHWC when
+     * the other side is a scalar or a constant image-shaped tensor (moved to NHWC with it);
+     * otherwise both sides go to ONNX's layout.
+     */
+    private void binary(Node node) {
+        Value a = node.input(0);
+        Value b = node.input(1);
+        boolean channelsLast = isNhwc(a) && isNhwc(b) || isNhwc(a) && channelsLastCompatible(b)
+                || isNhwc(b) && channelsLastCompatible(a);
+        Operand<?> left = channelsLast ? channelsLastOperand(a) : anyNchw(a);
+        Operand<?> right = channelsLast ? channelsLastOperand(b) : anyNchw(b);
+        if (left.type() != right.type()) {
+            throw new TranslationException(node.describe() + ": operands of different types");
+        }
+        define(node, arithmetic(node.opType(), left, right), channelsLast);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Operand<?> arithmetic(String op, Operand left, Operand right) {
+        return switch (op) {
+            case "Add" -> tf.math.add(left, right);
+            case "Sub" -> tf.math.sub(left, right);
+            case "Mul" -> tf.math.mul(left, right);
+            case "Div" -> tf.math.div(left, right);
+            default -> tf.math.pow(left, right);
+        };
+    }
+
+    /** Whether a constant broadcasts against an NHWC image once moved to NHWC: a scalar, or rank 3 or 4. */
+    private static boolean channelsLastCompatible(Value value) {
+        Tensor constant = value.constValue();
+        return constant != null && constant.type() == DataType.FLOAT
+                && (constant.elementCount() == 1 || constant.rank() == 3 || constant.rank() == 4);
+    }
+
+    private Operand<?> channelsLastOperand(Value value) {
+        if (isNhwc(value)) {
+            return value(value);
+        }
+        Tensor constant = value.constValue();
+        Operand<TFloat32> operand = value(value);
+        if (constant.elementCount() == 1 || constant.rank() < 3) {
+            return operand;
+        }
+        return tf.linalg.transpose(operand, tf.constant(constant.rank() == 4 ? new int[] {0, 2, 3, 1}
+                : new int[] {1, 2, 0}));
+    }
+
+    /**
+     * Conv over 2-D images in NHWC: explicit pads then VALID (TensorFlow's EXPLICIT padding has a
+     * broken gradient, TF_NOTES), groups as one convolution per group, dilations through
+     * SpaceToBatchND / BatchToSpaceND (dilated Conv2D's gradient is broken too).
+     */
     private Operand<TFloat32> conv(Node node) {
-        if (node.intAttribute("group", 1) != 1) {
-            throw new TranslationException(node.describe() + ": grouped convolutions are not supported for training yet");
+        Value weight = node.input(1);
+        int rank = weight.constValue() != null ? weight.constValue().rank()
+                : value(weight).shape().numDimensions();
+        if (rank != 4) {
+            throw new TranslationException(node.describe() + ": only 2-D convolutions are supported for training");
         }
-        long[] dilations = node.attribute("dilations") == null ? new long[] {1, 1} : node.attribute("dilations").asInts();
-        if (dilations[0] != 1 || dilations[1] != 1) {
-            throw new TranslationException(node.describe() + ": dilated convolutions are not supported for training yet");
+        long[] dilations = ints(node, "dilations", new long[] {1, 1});
+        long[] strides = ints(node, "strides", new long[] {1, 1});
+        long[] pads = pads(node);
+        boolean dilated = dilations[0] != 1 || dilations[1] != 1;
+        if (dilated && (strides[0] != 1 || strides[1] != 1)) {
+            throw new TranslationException(node.describe() + ": a convolution both dilated and strided is not"
+                    + " supported for training");
         }
-        long[] strides = node.attribute("strides") == null ? new long[] {1, 1} : node.attribute("strides").asInts();
-        long[] pads = node.attribute("pads") == null ? new long[4] : node.attribute("pads").asInts();
-        if (node.attribute("auto_pad") != null && !node.attribute("auto_pad").asString().equals("NOTSET")) {
-            throw new TranslationException(node.describe() + ": auto_pad is not supported for training yet");
+        Operand<TFloat32> x = padded(channelsLast(node.input(0)), pads, 0f);
+        Operand<TFloat32> hwio = tf.linalg.transpose(value(weight), tf.constant(new int[] {2, 3, 1, 0}));
+        int group = (int) node.intAttribute("group", 1);
+        List<Long> stride = List.of(1L, strides[0], strides[1], 1L);
+        Operand<TFloat32> y;
+        if (dilated) {
+            x = toBatches(x, dilations);
         }
-        Operand<TFloat32> x = channelsLast(node.input(0));
-        if (pads[0] + pads[1] + pads[2] + pads[3] > 0) {
-            // Explicit Pad then VALID: TensorFlow's EXPLICIT padding has a broken gradient (TF_NOTES).
-            x = tf.pad(x, tf.constant(new int[][] {{0, 0}, {(int) pads[0], (int) pads[2]}, {(int) pads[1],
-                (int) pads[3]}, {0, 0}}), tf.constant(0f));
+        if (group == 1) {
+            y = tf.nn.conv2d(x, hwio, stride, "VALID", Conv2d.dataFormat("NHWC"));
+        } else {
+            List<Operand<TFloat32>> outputs = new ArrayList<>();
+            List<Output<TFloat32>> xs = tf.split(tf.constant(3), x, (long) group).output();
+            List<Output<TFloat32>> ws = tf.split(tf.constant(3), hwio, (long) group).output();
+            for (int g = 0; g < group; g++) {
+                outputs.add(tf.nn.conv2d(xs.get(g), ws.get(g), stride, "VALID", Conv2d.dataFormat("NHWC")));
+            }
+            y = tf.concat(outputs, tf.constant(3));
         }
-        Operand<TFloat32> hwio = tf.linalg.transpose(value(node.input(1)), tf.constant(new int[] {2, 3, 1, 0}));
-        Operand<TFloat32> y = tf.nn.conv2d(x, hwio, List.of(1L, strides[0], strides[1], 1L), "VALID",
-                Conv2d.dataFormat("NHWC"));
+        if (dilated) {
+            y = fromBatches(y, dilations, node);
+        }
         return node.input(2) == null ? y : tf.nn.biasAdd(y, value(node.input(2)));
     }
 
-    private Operand<TFloat32> maxPool(Node node) {
-        long[] kernel = node.attribute("kernel_shape").asInts();
-        long[] strides = node.attribute("strides") == null ? kernel : node.attribute("strides").asInts();
-        long[] pads = node.attribute("pads") == null ? new long[4] : node.attribute("pads").asInts();
-        if (pads[0] + pads[1] + pads[2] + pads[3] > 0 || node.intAttribute("ceil_mode", 0) != 0) {
-            throw new TranslationException(node.describe() + ": padded or ceil-mode MaxPool is not supported for"
-                    + " training yet");
+    private Shape dilatedInput;
+
+    /** Splits an NHWC image into d x d phase images (atrous convolution), padding H and W to multiples of d. */
+    private Operand<TFloat32> toBatches(Operand<TFloat32> x, long[] dilations) {
+        long h = x.shape().get(1);
+        long w = x.shape().get(2);
+        if (h < 0 || w < 0) {
+            throw new TranslationException("dilated convolutions need static image sizes for training");
         }
-        return tf.nn.maxPool(channelsLast(node.input(0)), tf.constant(new int[] {1, (int) kernel[0], (int) kernel[1], 1}),
-                tf.constant(new int[] {1, (int) strides[0], (int) strides[1], 1}), "VALID", MaxPool.dataFormat("NHWC"));
+        dilatedInput = x.shape();
+        long extraH = (dilations[0] - h % dilations[0]) % dilations[0];
+        long extraW = (dilations[1] - w % dilations[1]) % dilations[1];
+        return tf.spaceToBatchNd(x, tf.constant(new long[] {dilations[0], dilations[1]}),
+                tf.constant(new long[][] {{0, extraH}, {0, extraW}}));
+    }
+
+    /** Merges the phase images back and crops what the padding to multiples of d added. */
+    private Operand<TFloat32> fromBatches(Operand<TFloat32> y, long[] dilations, Node node) {
+        long h = dilatedInput.get(1);
+        long w = dilatedInput.get(2);
+        long[] kernel = node.input(1).constValue() != null ? node.input(1).constValue().dims()
+                : value(node.input(1)).shape().asArray();
+        long outH = h - dilations[0] * (kernel[2] - 1);
+        long outW = w - dilations[1] * (kernel[3] - 1);
+        long paddedH = h + (dilations[0] - h % dilations[0]) % dilations[0];
+        long paddedW = w + (dilations[1] - w % dilations[1]) % dilations[1];
+        long cropH = paddedH - dilations[0] * (kernel[2] - 1) - outH;
+        long cropW = paddedW - dilations[1] * (kernel[3] - 1) - outW;
+        return tf.batchToSpaceNd(y, tf.constant(new long[] {dilations[0], dilations[1]}),
+                tf.constant(new long[][] {{0, cropH}, {0, cropW}}));
+    }
+
+    private static long[] ints(Node node, String name, long[] fallback) {
+        return node.attribute(name) == null ? fallback : node.attribute(name).asInts();
+    }
+
+    /** ONNX pads [top, left, bottom, right]; auto_pad other than NOTSET and VALID is refused. */
+    private static long[] pads(Node node) {
+        Attribute autoPad = node.attribute("auto_pad");
+        if (autoPad != null && !autoPad.asString().equals("NOTSET") && !autoPad.asString().equals("VALID")) {
+            throw new TranslationException(node.describe() + ": auto_pad " + autoPad.asString()
+                    + " is not supported for training; export with explicit pads");
+        }
+        return ints(node, "pads", new long[4]);
+    }
+
+    private Operand<TFloat32> padded(Operand<TFloat32> x, long[] pads, float fill) {
+        if (pads[0] + pads[1] + pads[2] + pads[3] == 0) {
+            return x;
+        }
+        return tf.pad(x, tf.constant(new int[][] {{0, 0}, {(int) pads[0], (int) pads[2]}, {(int) pads[1],
+            (int) pads[3]}, {0, 0}}), tf.constant(fill));
+    }
+
+    /** MaxPool (pads filled with the lowest float) and AveragePool (pads counted only when count_include_pad). */
+    private Operand<TFloat32> pool(Node node) {
+        long[] kernel = node.attribute("kernel_shape").asInts();
+        if (kernel.length != 2) {
+            throw new TranslationException(node.describe() + ": only 2-D pooling is supported for training");
+        }
+        long[] strides = ints(node, "strides", new long[] {1, 1});
+        long[] pads = pads(node);
+        if (node.intAttribute("ceil_mode", 0) != 0 || node.attribute("dilations") != null
+                && java.util.Arrays.stream(node.attribute("dilations").asInts()).anyMatch(d -> d != 1)) {
+            throw new TranslationException(node.describe() + ": ceil-mode or dilated pooling is not supported for"
+                    + " training");
+        }
+        boolean max = node.opType().equals("MaxPool");
+        boolean padded = pads[0] + pads[1] + pads[2] + pads[3] > 0;
+        if (!max && padded && node.intAttribute("count_include_pad", 0) == 0) {
+            throw new TranslationException(node.describe() + ": padded AveragePool that leaves the pads out of the"
+                    + " average is not supported for training");
+        }
+        Operand<TFloat32> x = padded(channelsLast(node.input(0)), pads, max ? -Float.MAX_VALUE : 0f);
+        List<Long> window = List.of(1L, kernel[0], kernel[1], 1L);
+        List<Long> stride = List.of(1L, strides[0], strides[1], 1L);
+        if (max) {
+            return tf.nn.maxPool(x, tf.constant(new int[] {1, (int) kernel[0], (int) kernel[1], 1}),
+                    tf.constant(new int[] {1, (int) strides[0], (int) strides[1], 1}), "VALID",
+                    MaxPool.dataFormat("NHWC"));
+        }
+        return tf.nn.avgPool(x, window, stride, "VALID", org.tensorflow.op.nn.AvgPool.dataFormat("NHWC"));
     }
 
     /** Inference-mode BatchNormalization over the channel axis (last in NHWC, 1 for [N, C]). */
-    private Operand<TFloat32> batchNorm(Node node) {
+    private void batchNorm(Node node) {
         Value x = node.input(0);
-        float epsilon = node.attribute("epsilon") == null ? 1e-5f : node.attribute("epsilon").asFloat();
-        Operand<TFloat32> in = isNhwc(x) ? value(x) : channelsLast(x);
+        if (node.outputs().size() > 1 && node.outputs().subList(1, node.outputs().size()).stream()
+                .anyMatch(o -> o != null && (!o.uses().isEmpty() || o.isGraphOutput()))) {
+            throw new TranslationException(node.describe() + ": BatchNormalization's running-statistic outputs"
+                    + " (training mode) are not supported for training");
+        }
+        int rank = isNhwc(x) ? 4 : value(x).shape().numDimensions();
+        if (rank < 2) {
+            throw new TranslationException(node.describe() + ": BatchNormalization of an input of unknown rank");
+        }
+        float epsilon = floatAttribute(node, "epsilon", 1e-5f);
         Operand<TFloat32> scale = tf.math.div(value(node.input(1)), tf.math.sqrt(tf.math.add(value(node.input(4)),
                 tf.constant(epsilon))));
-        return tf.math.add(tf.math.mul(tf.math.sub(in, value(node.input(3))), scale), value(node.input(2)));
+        Operand<TFloat32> mean = value(node.input(3));
+        Operand<TFloat32> bias = value(node.input(2));
+        // Channels last (NHWC images, [N, C]) broadcast [C] as they are; others ([N, C, L], 3-D
+        // images) in ONNX's layout against [C, 1, ...].
+        boolean channelsLast = rank == 4;
+        Operand<TFloat32> in = channelsLast ? channelsLast(x) : nchw(x);
+        if (rank > 2 && !channelsLast) {
+            long[] column = new long[rank - 1];
+            java.util.Arrays.fill(column, 1);
+            column[0] = -1;
+            scale = tf.reshape(scale, tf.constant(column));
+            mean = tf.reshape(mean, tf.constant(column));
+            bias = tf.reshape(bias, tf.constant(column));
+        }
+        define(node, tf.math.add(tf.math.mul(tf.math.sub(in, mean), scale), bias), channelsLast);
     }
 
-    /** Runs the translated model (for checking it against ONNX Runtime). */
+    /** LayerNormalization over the axes from {@code axis} on, in ONNX's layout. */
+    private Operand<TFloat32> layerNorm(Node node) {
+        Operand<TFloat32> x = nchw(node.input(0));
+        int rank = x.shape().numDimensions();
+        long axis = node.intAttribute("axis", -1);
+        int first = (int) (axis < 0 ? axis + rank : axis);
+        int[] axes = new int[rank - first];
+        for (int a = first; a < rank; a++) {
+            axes[a - first] = a;
+        }
+        Operand<TFloat32> mean = tf.math.mean(x, tf.constant(axes), org.tensorflow.op.math.Mean.keepDims(true));
+        Operand<TFloat32> centered = tf.math.sub(x, mean);
+        Operand<TFloat32> variance = tf.math.mean(tf.math.mul(centered, centered), tf.constant(axes),
+                org.tensorflow.op.math.Mean.keepDims(true));
+        Operand<TFloat32> y = tf.math.mul(centered, tf.math.rsqrt(tf.math.add(variance,
+                tf.constant(floatAttribute(node, "epsilon", 1e-5f)))));
+        y = tf.math.mul(y, value(node.input(1)));
+        return node.input(2) == null ? y : tf.math.add(y, value(node.input(2)));
+    }
+
+    /**
+     * Runs the translated model (for checking it against ONNX Runtime): every input fed from
+     * {@code feeds}; the float outputs, by name.
+     */
     public Map<String, float[]> forward(Map<String, Tensor> feeds) {
         Session.Runner runner = session.runner();
-        List<TFloat32> tensors = new ArrayList<>();
+        List<org.tensorflow.Tensor> tensors = new ArrayList<>();
         try {
             initialize();
-            for (Map.Entry<String, Placeholder<TFloat32>> input : inputs.entrySet()) {
-                TFloat32 t = toTf(feeds.get(input.getKey()));
+            for (Map.Entry<String, Placeholder<?>> input : inputs.entrySet()) {
+                Tensor feed = feeds.get(input.getKey());
+                if (feed == null) {
+                    throw new IllegalArgumentException("no value for the input " + input.getKey());
+                }
+                org.tensorflow.Tensor t = input.getValue().type() == TFloat32.class ? toTf(feed)
+                        : TInt64.tensorOf(Shape.of(feed.dims()), DataBuffers.of(longs(feed)));
                 tensors.add(t);
                 runner.feed(input.getValue(), t);
             }
-            outputs.values().forEach(runner::fetch);
+            List<String> names = outputs.entrySet().stream().filter(e -> e.getValue().type() == TFloat32.class)
+                    .map(Map.Entry::getKey).toList();
+            if (names.isEmpty()) {
+                return Map.of();
+            }
+            names.forEach(name -> runner.fetch(outputs.get(name)));
             Map<String, float[]> result = new LinkedHashMap<>();
             try (Result r = runner.run()) {
                 int i = 0;
-                for (String name : outputs.keySet()) {
+                for (String name : names) {
                     result.put(name, floats((TFloat32) r.get(i++)));
                 }
             }
             return result;
         } finally {
-            tensors.forEach(TFloat32::close);
+            tensors.forEach(org.tensorflow.Tensor::close);
         }
+    }
+
+    /** The first output, which training reads as the logits. */
+    private Operand<TFloat32> logits() {
+        Operand<?> first = outputs.values().iterator().next();
+        if (first.type() != TFloat32.class) {
+            throw new IllegalArgumentException("training reads the first output as logits; it is not float");
+        }
+        return floats(first);
     }
 
     private boolean initialized;
@@ -449,7 +1012,7 @@ public final class TrainableModel implements AutoCloseable {
         if (useLabels && !data.hasLabels()) {
             throw new IllegalArgumentException("training needs labels, unless it learns from a teacher alone");
         }
-        Operand<TFloat32> logits = outputs.values().iterator().next();
+        Operand<TFloat32> logits = logits();
         int classes = (int) logits.shape().get(logits.shape().numDimensions() - 1);
         Placeholder<TInt64> labels = null;
         Operand<TFloat32> loss = tf.constant(0f);
@@ -608,7 +1171,7 @@ public final class TrainableModel implements AutoCloseable {
         TrainingBatches view = new TrainingBatches(data);
         long[] labels = data.labels();
         int[] order = view.inOrder();
-        Operand<TFloat32> logits = outputs.values().iterator().next();
+        Operand<TFloat32> logits = logits();
         long correct = 0;
         for (int offset = 0; offset < order.length; offset += EVALUATION_BATCH) {
             int count = Math.min(EVALUATION_BATCH, order.length - offset);
