@@ -12,6 +12,7 @@ import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
 import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.training.TrainingDevice;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -67,6 +68,10 @@ final class CompressCommand implements Command {
                                 + " distill=A[,temperature=T] learns the share A from the original model's outputs;"
                                 + " add final_sparsity=S,end_step=T[,begin_step=,frequency=,"
                                 + "initial_sparsity=,power=] to prune gradually (global L1) while training").get())
+                .addOption(Option.builder().longOpt("device").hasArg().argName("auto|cpu|gpu")
+                        .desc("where training runs: auto (default: the GPU where TensorFlow can use one, else the"
+                                + " CPU), cpu, or gpu (fails, saying what is missing, without one); the report names"
+                                + " the device that ran").get())
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
                         .desc("training data for --finetune (.npz; with 'labels' unless distill=1)").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
@@ -121,7 +126,9 @@ final class CompressCommand implements Command {
             training = Dataset.load(Path.of(line.getOptionValue("train")));
             heldOut = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
         }
-        Compressor compressor = compressor(input, recipe, calibration, training, heldOut).progress(passProgress(err));
+        TrainingDevice device = trainingDevice(line);
+        Compressor compressor = compressor(input, recipe, calibration, training, heldOut, device)
+                .progress(passProgress(err));
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
         try {
@@ -158,7 +165,7 @@ final class CompressCommand implements Command {
                 for (QuantizationSensitivity.NodeSensitivity node : ranking) {
                     fallback.add(node.node());
                     compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, training,
-                            heldOut);
+                            heldOut, device);
                     steps = compressor.run();
                     written = compressor.export(output, exportOptions);
                     ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
@@ -179,13 +186,13 @@ final class CompressCommand implements Command {
     }
 
     private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Dataset training,
-            Dataset heldOut) throws Exception {
+            Dataset heldOut, TrainingDevice device) throws Exception {
         Compressor compressor = Compressor.load(input).recipe(recipe);
         if (calibration != null) {
             compressor.calibration(calibration);
         }
         if (training != null) {
-            compressor.training(training, heldOut);
+            compressor.training(training, heldOut).device(device);
         }
         return compressor;
     }
@@ -197,6 +204,14 @@ final class CompressCommand implements Command {
             out.printf("  %-28s %-8s %14s %10.4f %10s%n", s.node(), s.opType(),
                     Double.isNaN(s.accuracyDrop()) ? "n/a" : String.format("%.2f pt", s.accuracyDrop()), s.agreement(),
                     s.sqnrDb() == null ? "inf" : String.format("%.1f", s.sqnrDb()));
+        }
+    }
+
+    private static TrainingDevice trainingDevice(CommandLine line) throws UsageException {
+        try {
+            return TrainingDevice.parse(line.getOptionValue("device", "auto"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--device: " + e.getMessage());
         }
     }
 

@@ -6,6 +6,7 @@ import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassException;
 import dev.edgecompress.runtime.InferenceException;
 import dev.edgecompress.runtime.ProviderUnavailableException;
+import dev.edgecompress.runtime.training.DeviceUnavailableException;
 import dev.edgecompress.runtime.data.DataFormatException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -81,6 +82,9 @@ public final class Main {
             return ExitCode.BAD_INPUT;
         } catch (ProviderUnavailableException e) {
             err.println("edgecompress " + name + ": --ep " + e.provider().id() + ": " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        } catch (DeviceUnavailableException e) {
+            err.println("edgecompress " + name + ": --device gpu: " + e.getMessage());
             return ExitCode.BAD_INPUT;
         } catch (PassConfigException e) {
             err.println("edgecompress " + name + ": " + e.getMessage());

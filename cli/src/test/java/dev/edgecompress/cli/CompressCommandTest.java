@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.edgecompress.ir.testing.TestModels;
+import dev.edgecompress.runtime.training.TrainingDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -139,6 +140,31 @@ class CompressCommandTest {
                 "--finetune", "epochs=1"));
         assertTrue(missing.stderr().contains("--finetune and --quantize qat need training data: --train DATA"),
                 missing.stderr());
+    }
+
+    @Test
+    void trainsOnTheDeviceAskedForAndReportsIt() throws Exception {
+        Path report = dir.resolve("report.json");
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("cpu.onnx").toString(), "--finetune",
+                "epochs=1", "--train", DATA, "--device", "cpu", "--report", report.toString()), cli.stderr());
+        JsonNode json = Json.mapper().readTree(Files.readString(report));
+        assertEquals("cpu", json.get("steps").get(0).get("changed").get("device").asText());
+
+        CliRun gpu = new CliRun();
+        ExitCode code = gpu.run("compress", MLP, "-o", dir.resolve("gpu.onnx").toString(), "--finetune", "epochs=1",
+                "--train", DATA, "--device", "gpu");
+        if (TrainingDevice.gpuProblem() == null) {
+            assertEquals(ExitCode.OK, code, gpu.stderr());
+        } else {
+            assertEquals(ExitCode.BAD_INPUT, code);
+            assertTrue(gpu.stderr().startsWith("edgecompress compress: --device gpu: "), gpu.stderr());
+            assertTrue(gpu.stderr().contains(TrainingDevice.gpuProblem()), gpu.stderr());
+            assertTrue(Files.notExists(dir.resolve("gpu.onnx")), "nothing written");
+        }
+        CliRun bad = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, bad.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
+                "--finetune", "epochs=1", "--train", DATA, "--device", "tpu"));
+        assertTrue(bad.stderr().contains("--device: unknown device 'tpu'"), bad.stderr());
     }
 
     @Test

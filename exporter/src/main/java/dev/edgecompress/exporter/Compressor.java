@@ -19,6 +19,8 @@ import dev.edgecompress.passes.quantization.QuantizationAwareTrainingPass;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.training.DeviceUnavailableException;
+import dev.edgecompress.runtime.training.TrainingDevice;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,8 +50,9 @@ public final class Compressor {
     private Path exported;
     private PassContext context = PassContext.quiet();
     private ActivationSource activations;
-    private Trainer trainer;
     private Dataset training;
+    private Dataset heldOut;
+    private TrainingDevice device;
 
     /** Samples per ONNX Runtime call while calibrating. */
     static final int CALIBRATION_BATCH = 64;
@@ -99,7 +102,17 @@ public final class Compressor {
     public Compressor training(Dataset data, Dataset heldOut) {
         requireNotRun();
         this.training = data;
-        this.trainer = new RuntimeTrainer(data, source, heldOut);
+        this.heldOut = heldOut;
+        return this;
+    }
+
+    /**
+     * Where training runs: {@link TrainingDevice#GPU} fails at run time, naming what is missing,
+     * where no GPU can be used. Without this call, the GPU where one can be used, else the CPU.
+     */
+    public Compressor device(TrainingDevice trainingDevice) {
+        requireNotRun();
+        this.device = trainingDevice;
         return this;
     }
 
@@ -134,7 +147,14 @@ public final class Compressor {
         if (steps == null) {
             requireLabelsWhereNeeded();
             PassContext runContext = activations == null ? context : context.withActivations(activations);
-            runContext = trainer == null ? runContext : runContext.withTrainer(trainer);
+            if (training != null) {
+                if (device == TrainingDevice.GPU && TrainingDevice.gpuProblem() != null) {
+                    throw new DeviceUnavailableException(TrainingDevice.gpuProblem()); // before any pass runs
+                }
+                Trainer trainer = new RuntimeTrainer(training, source, heldOut,
+                        device == null ? TrainingDevice.best() : device);
+                runContext = runContext.withTrainer(trainer);
+            }
             steps = new PassPipeline(withCleanup(passes)).run(model, runContext);
         }
         return steps;

@@ -17,6 +17,7 @@ import dev.edgecompress.runtime.training.MaskSchedule;
 import dev.edgecompress.runtime.training.Optimizer;
 import dev.edgecompress.runtime.training.TrainableModel;
 import dev.edgecompress.runtime.training.TrainingConfig;
+import dev.edgecompress.runtime.training.TrainingDevice;
 import dev.edgecompress.runtime.training.TranslationException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,15 +40,18 @@ public final class RuntimeTrainer implements Trainer {
     private final Dataset data;
     private final Path teacher;
     private final Dataset heldOut;
+    private final TrainingDevice device;
 
     /**
      * Trains on {@code data}; distillation learns from {@code teacher}'s outputs (the original
-     * model); top-1 accuracy is measured on labelled {@code heldOut} after every epoch (null: not).
+     * model); top-1 accuracy is measured on labelled {@code heldOut} after every epoch (null: not);
+     * TensorFlow runs on {@code device}.
      */
-    public RuntimeTrainer(Dataset data, Path teacher, Dataset heldOut) {
+    public RuntimeTrainer(Dataset data, Path teacher, Dataset heldOut, TrainingDevice device) {
         this.data = data;
         this.teacher = teacher;
         this.heldOut = heldOut;
+        this.device = device;
     }
 
     @Override
@@ -57,8 +61,8 @@ public final class RuntimeTrainer implements Trainer {
                 Optimizer.parse(config.optimizer()), config.weightDecay(), TrainingConfig.Decay.parse(config.decay()));
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
-        try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model)
-                : TrainableModel.quantized(model, quantization.activationRanges(), quantization.weightAxes())) {
+        try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model, device)
+                : TrainableModel.quantized(model, device, quantization.activationRanges(), quantization.weightAxes())) {
             Distillation distillation = config.distill() > 0
                     ? new Distillation(teacherLogits(), config.distill(), config.temperature()) : null;
             List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule, distillation,
@@ -81,7 +85,7 @@ public final class RuntimeTrainer implements Trainer {
                 }
                 report.add(entry);
             }
-            return new Result(report, trainable.activationRanges());
+            return new Result(report, trainable.activationRanges(), trainable.device().id());
         } catch (TranslationException e) {
             throw new PassConfigException("finetune", e.getMessage());
         }

@@ -69,7 +69,8 @@ class QuantizationAwareTrainingTest {
         Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
         Dataset images = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz")).head(256);
         Model model = ModelImporter.load(TestModels.model(name));
-        RecordingTrainer trainer = new RecordingTrainer(new RuntimeTrainer(train, TestModels.model(name), null));
+        RecordingTrainer trainer = new RecordingTrainer(new RuntimeTrainer(train, TestModels.model(name), null,
+                dev.edgecompress.runtime.training.TrainingDevice.CPU));
         List<Pass> passes = new ArrayList<>(Cleanup.passes());
         passes.addAll(Steps.create("quantize", Map.of("mode", "qat", "epochs", 1, "lr", 1e-4)));
         PassContext context = PassContext.quiet().withTrainer(trainer)
@@ -95,6 +96,7 @@ class QuantizationAwareTrainingTest {
         float[] tensorFlow;
         Path trained = java.nio.file.Files.write(dir.resolve("trained.onnx"), trainer.trainedFloatModel);
         try (TrainableModel simulated = TrainableModel.quantized(ModelImporter.load(trained),
+                dev.edgecompress.runtime.training.TrainingDevice.CPU,
                 trainer.result.activationRanges(), trainer.quantization.weightAxes())) {
             tensorFlow = simulated.forward(feeds).get("logits");
         }

@@ -4,6 +4,7 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -37,6 +38,9 @@ public final class FineTuningPass implements Pass {
     public PassResult run(Model model, PassContext context) {
         Trainer.Result result = context.trainer(name()).train(model, config, FakeQuantization.NONE,
                 context::progress);
-        return PassResult.changed(Map.of("epochs", result.epochs()));
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("device", result.device());
+        details.put("epochs", result.epochs());
+        return PassResult.changed(details);
     }
 }

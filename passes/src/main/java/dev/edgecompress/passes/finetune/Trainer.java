@@ -14,9 +14,9 @@ public interface Trainer {
     /**
      * What training did: one entry per epoch for the report (loss, seconds, samples per second,
      * sparsity under a schedule, held-out accuracy where there is held-out data), and the trained
-     * range of every fake-quantized activation.
+     * range of every fake-quantized activation, and the device that trained (cpu, gpu).
      */
-    record Result(List<Map<String, Object>> epochs, Map<String, double[]> activationRanges) {
+    record Result(List<Map<String, Object>> epochs, Map<String, double[]> activationRanges, String device) {
     }
 
     /**

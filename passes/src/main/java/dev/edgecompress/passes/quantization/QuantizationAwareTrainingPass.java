@@ -87,6 +87,7 @@ public final class QuantizationAwareTrainingPass implements Pass {
         }
         Map<String, Object> details = StaticQuantizationPass.rewrite(model, plan, trained, config);
         details.put("calibration_samples", source.samples());
+        details.put("device", result.device());
         details.put("epochs", result.epochs());
         return PassResult.changed(details);
     }

@@ -30,6 +30,7 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.nn.Conv2d;
 import org.tensorflow.op.nn.MaxPool;
 import org.tensorflow.op.quantization.FakeQuantWithMinMaxVars;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.op.quantization.FakeQuantWithMinMaxVarsPerChannel;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
@@ -64,6 +65,7 @@ public final class TrainableModel implements AutoCloseable {
     private final Map<Value, Operand<?>> translated = new IdentityHashMap<>();
     private final Map<Value, Boolean> nhwc = new IdentityHashMap<>();
     private final long opset;
+    private final TrainingDevice device;
     private final Map<String, double[]> initialRanges;
     private final Map<String, Integer> weightAxes;
     private final Map<String, Range> ranges = new LinkedHashMap<>();
@@ -72,7 +74,10 @@ public final class TrainableModel implements AutoCloseable {
     private record Range(Variable<TFloat32> min, Variable<TFloat32> max) {
     }
 
-    private TrainableModel(Model model, Map<String, double[]> activationRanges, Map<String, Integer> weightAxes) {
+    private TrainableModel(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
+            Map<String, Integer> weightAxes) {
+        this.device = device;
+        ConfigProto sessionConfig = device.sessionConfig();
         this.opset = model.opsetVersion("");
         this.initialRanges = activationRanges;
         this.weightAxes = weightAxes;
@@ -130,12 +135,24 @@ public final class TrainableModel implements AutoCloseable {
             // Through Identity: an input fetched as an output would be fed and fetched at once.
             outputs.put(output.name(), tf.identity(anyNchw(output)));
         }
-        session = new Session(graph);
+        session = new Session(graph, sessionConfig);
     }
 
-    /** Translates {@code model}; fails naming the first operator it cannot translate. */
+    /**
+     * Translates {@code model} to train on the best device here ({@link TrainingDevice#best()});
+     * fails naming the first operator it cannot translate.
+     */
     public static TrainableModel of(Model model) {
-        return new TrainableModel(model, Map.of(), Map.of());
+        return of(model, TrainingDevice.best());
+    }
+
+    /**
+     * Translates {@code model} to train on {@code device}.
+     *
+     * @throws DeviceUnavailableException when {@code device} is a GPU that cannot be used here
+     */
+    public static TrainableModel of(Model model, TrainingDevice device) {
+        return new TrainableModel(model, device, Map.of(), Map.of());
     }
 
     /**
@@ -144,9 +161,14 @@ public final class TrainableModel implements AutoCloseable {
      * point of training), and each weight named in {@code weightAxes} to int8, symmetric, per
      * channel along the given axis (per tensor where the axis is -1).
      */
-    public static TrainableModel quantized(Model model, Map<String, double[]> activationRanges,
+    public static TrainableModel quantized(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
             Map<String, Integer> weightAxes) {
-        return new TrainableModel(model, Map.copyOf(activationRanges), Map.copyOf(weightAxes));
+        return new TrainableModel(model, device, Map.copyOf(activationRanges), Map.copyOf(weightAxes));
+    }
+
+    /** The device this model trains on. */
+    public TrainingDevice device() {
+        return device;
     }
 
     private void variable(Value weight) {
