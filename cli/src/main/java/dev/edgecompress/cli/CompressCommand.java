@@ -11,6 +11,11 @@ import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
+import dev.edgecompress.runtime.Evaluation;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.Progress;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
 import dev.edgecompress.runtime.training.TrainingDevice;
 import java.io.IOException;
@@ -127,7 +132,13 @@ final class CompressCommand implements Command {
             heldOut = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
         }
         TrainingDevice device = trainingDevice(line);
-        Compressor compressor = compressor(input, recipe, calibration, training, heldOut, device)
+        double stopAt = Double.NaN;
+        for (Gate gate : gates) {
+            if (gate.kind() == Gate.Kind.MAX_ACCURACY_DROP && heldOut != null && recipe.stopsEarly()) {
+                stopAt = accuracy(input, heldOut) - gate.limit() / 100;
+            }
+        }
+        Compressor compressor = compressor(input, recipe, calibration, training, heldOut, device, stopAt)
                 .progress(passProgress(err));
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
@@ -165,7 +176,7 @@ final class CompressCommand implements Command {
                 for (QuantizationSensitivity.NodeSensitivity node : ranking) {
                     fallback.add(node.node());
                     compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, training,
-                            heldOut, device);
+                            heldOut, device, stopAt);
                     steps = compressor.run();
                     written = compressor.export(output, exportOptions);
                     ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
@@ -186,13 +197,13 @@ final class CompressCommand implements Command {
     }
 
     private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Dataset training,
-            Dataset heldOut, TrainingDevice device) throws Exception {
+            Dataset heldOut, TrainingDevice device, double stopAt) throws Exception {
         Compressor compressor = Compressor.load(input).recipe(recipe);
         if (calibration != null) {
             compressor.calibration(calibration);
         }
         if (training != null) {
-            compressor.training(training, heldOut).device(device);
+            compressor.training(training, heldOut).device(device).stopTrainingAt(stopAt);
         }
         return compressor;
     }
@@ -206,6 +217,17 @@ final class CompressCommand implements Command {
                     s.sqnrDb() == null ? "inf" : String.format("%.1f", s.sqnrDb()));
         }
     }
+
+    /** The model's top-1 accuracy on {@code data}, on ONNX Runtime: what an early stop aims at. */
+    private static double accuracy(Path model, Dataset data) {
+        try (InferenceSession session = InferenceSession.open(model, SessionConfig.defaults())) {
+            return Evaluation.run(session, null, data, EVALUATION_BATCH, Progress.NONE).referenceAccuracy();
+        } catch (DataFormatException e) {
+            throw new PassConfigException("early_stop", e.getMessage());
+        }
+    }
+
+    private static final int EVALUATION_BATCH = 256;
 
     private static TrainingDevice trainingDevice(CommandLine line) throws UsageException {
         try {

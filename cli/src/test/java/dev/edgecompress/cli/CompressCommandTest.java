@@ -143,6 +143,29 @@ class CompressCommandTest {
     }
 
     @Test
+    void stopsTrainingOnceTheAccuracyGateIsMet() throws Exception {
+        Path report = dir.resolve("report.json");
+        String heldOut = TestModels.model("fashion_mnist_calib_512.npz").toString();
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("es.onnx").toString(), "--prune",
+                "l1:0.9", "--finetune", "epochs=20,lr=0.002,early_stop=1", "--train", DATA, "--data", heldOut,
+                "--max-accuracy-drop", "15", "--time", "0", "--runs", "3", "--report", report.toString()),
+                cli.stderr());
+        JsonNode json = Json.mapper().readTree(Files.readString(report));
+        JsonNode epochs = json.get("steps").get(1).get("changed").get("epochs");
+        double target = json.get("reference").get("accuracy").asDouble() - 0.15;
+        assertTrue(epochs.size() < 20, "stopped early: " + epochs);
+        assertTrue(epochs.get(epochs.size() - 1).get("held_out_accuracy").asDouble() >= target, epochs.toString());
+        assertTrue(epochs.size() == 1 || epochs.get(epochs.size() - 2).get("held_out_accuracy").asDouble() < target,
+                "not one epoch later than needed: " + epochs);
+
+        CliRun noGate = new CliRun();
+        assertEquals(ExitCode.BAD_INPUT, noGate.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
+                "--finetune", "epochs=2,early_stop=1", "--train", DATA, "--data", heldOut));
+        assertTrue(noGate.stderr().contains("early_stop: needs labelled held-out data (--data) and an accuracy gate"),
+                noGate.stderr());
+    }
+
+    @Test
     void trainsOnTheDeviceAskedForAndReportsIt() throws Exception {
         Path report = dir.resolve("report.json");
         assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("cpu.onnx").toString(), "--finetune",

@@ -14,8 +14,7 @@ import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
-import dev.edgecompress.passes.finetune.FineTuningPass;
-import dev.edgecompress.passes.quantization.QuantizationAwareTrainingPass;
+import dev.edgecompress.passes.finetune.TrainingPass;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
@@ -53,6 +52,7 @@ public final class Compressor {
     private Dataset training;
     private Dataset heldOut;
     private TrainingDevice device;
+    private double stopAtAccuracy = Double.NaN;
 
     /** Samples per ONNX Runtime call while calibrating. */
     static final int CALIBRATION_BATCH = 64;
@@ -107,6 +107,16 @@ public final class Compressor {
     }
 
     /**
+     * The held-out top-1 accuracy at which steps with {@code early_stop} end training (after the
+     * epoch that reaches it); the command line derives it from the accuracy gate.
+     */
+    public Compressor stopTrainingAt(double heldOutAccuracy) {
+        requireNotRun();
+        this.stopAtAccuracy = heldOutAccuracy;
+        return this;
+    }
+
+    /**
      * Where training runs: {@link TrainingDevice#GPU} fails at run time, naming what is missing,
      * where no GPU can be used. Without this call, the GPU where one can be used, else the CPU.
      */
@@ -145,14 +155,14 @@ public final class Compressor {
     /** Runs the pipeline now (export runs it otherwise); returns what each pass did. */
     public List<PassPipeline.Step> run() {
         if (steps == null) {
-            requireLabelsWhereNeeded();
+            checkTrainingSteps();
             PassContext runContext = activations == null ? context : context.withActivations(activations);
             if (training != null) {
                 if (device == TrainingDevice.GPU && TrainingDevice.gpuProblem() != null) {
                     throw new DeviceUnavailableException(TrainingDevice.gpuProblem()); // before any pass runs
                 }
                 Trainer trainer = new RuntimeTrainer(training, source, heldOut,
-                        device == null ? TrainingDevice.best() : device);
+                        device == null ? TrainingDevice.best() : device, stopAtAccuracy);
                 runContext = runContext.withTrainer(trainer);
             }
             steps = new PassPipeline(withCleanup(passes)).run(model, runContext);
@@ -160,10 +170,13 @@ public final class Compressor {
         return steps;
     }
 
-    private void requireLabelsWhereNeeded() {
+    private void checkTrainingSteps() {
         for (Pass pass : passes) {
-            FineTuneConfig config = pass instanceof FineTuningPass fineTuning ? fineTuning.config()
-                    : pass instanceof QuantizationAwareTrainingPass qat ? qat.training() : null;
+            FineTuneConfig config = pass instanceof TrainingPass trainingPass ? trainingPass.training() : null;
+            if (config != null && config.earlyStop() && (heldOut == null || Double.isNaN(stopAtAccuracy))) {
+                throw new PassConfigException("early_stop", "needs labelled held-out data (--data) and an accuracy"
+                        + " gate (--max-accuracy-drop) to stop at");
+            }
             if (config != null && training != null && !training.hasLabels() && config.distill() < 1) {
                 throw new PassConfigException("distill", training.source() + " has no 'labels' array; without"
                         + " labels, fine-tuning can only learn from the original model: distill=1");

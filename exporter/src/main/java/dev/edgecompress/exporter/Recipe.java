@@ -6,6 +6,7 @@ import dev.edgecompress.exporter.validation.Gate;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.Steps;
+import dev.edgecompress.passes.finetune.TrainingPass;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -81,8 +82,12 @@ public record Recipe(List<Step> steps, List<Gate> gates) {
 
     /** Whether a step trains (fine-tuning, quantization-aware training), and so needs training data. */
     public boolean trains() {
-        return steps.stream().anyMatch(s -> s.type().equals("finetune")
-                || s.type().equals("quantize") && "qat".equals(s.params().get("mode")));
+        return passes().stream().anyMatch(p -> p instanceof TrainingPass);
+    }
+
+    /** Whether a training step stops early (once held-out accuracy meets the accuracy gate). */
+    public boolean stopsEarly() {
+        return passes().stream().anyMatch(p -> p instanceof TrainingPass training && training.training().earlyStop());
     }
 
     /** The parameters of the first quantize step, or null when the recipe does not quantize. */

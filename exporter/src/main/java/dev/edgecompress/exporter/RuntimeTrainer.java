@@ -41,17 +41,20 @@ public final class RuntimeTrainer implements Trainer {
     private final Path teacher;
     private final Dataset heldOut;
     private final TrainingDevice device;
+    private final double stopAtAccuracy;
 
     /**
      * Trains on {@code data}; distillation learns from {@code teacher}'s outputs (the original
      * model); top-1 accuracy is measured on labelled {@code heldOut} after every epoch (null: not);
-     * TensorFlow runs on {@code device}.
+     * TensorFlow runs on {@code device}; steps with an early stop end once held-out accuracy
+     * reaches {@code stopAtAccuracy} (NaN: no target).
      */
-    public RuntimeTrainer(Dataset data, Path teacher, Dataset heldOut, TrainingDevice device) {
+    public RuntimeTrainer(Dataset data, Path teacher, Dataset heldOut, TrainingDevice device, double stopAtAccuracy) {
         this.data = data;
         this.teacher = teacher;
         this.heldOut = heldOut;
         this.device = device;
+        this.stopAtAccuracy = stopAtAccuracy;
     }
 
     @Override
@@ -59,6 +62,9 @@ public final class RuntimeTrainer implements Trainer {
             BiConsumer<String, Double> progress) {
         TrainingConfig training = new TrainingConfig(config.epochs(), config.learningRate(), config.batch(), 1,
                 Optimizer.parse(config.optimizer()), config.weightDecay(), TrainingConfig.Decay.parse(config.decay()));
+        if (config.earlyStop()) {
+            training = training.stoppingAt(stopAtAccuracy);
+        }
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
         try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model, device)

@@ -70,7 +70,7 @@ class QuantizationAwareTrainingTest {
         Dataset images = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz")).head(256);
         Model model = ModelImporter.load(TestModels.model(name));
         RecordingTrainer trainer = new RecordingTrainer(new RuntimeTrainer(train, TestModels.model(name), null,
-                dev.edgecompress.runtime.training.TrainingDevice.CPU));
+                dev.edgecompress.runtime.training.TrainingDevice.CPU, Double.NaN));
         List<Pass> passes = new ArrayList<>(Cleanup.passes());
         passes.addAll(Steps.create("quantize", Map.of("mode", "qat", "epochs", 1, "lr", 1e-4)));
         PassContext context = PassContext.quiet().withTrainer(trainer)

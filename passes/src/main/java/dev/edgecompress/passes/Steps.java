@@ -42,7 +42,8 @@ import java.util.Set;
  * finetune     epochs, lr (default 0.001), batch (default 64), optimizer (adam | sgd | momentum |
  *              rmsprop | adagrad), weight_decay (L2, default 0), decay (constant | cosine | step),
  *              distill (share of the loss learning the original model's outputs), temperature
- *              (default 1): training on labelled data (or on the original model's outputs alone);
+ *              (default 1), early_stop (end once held-out accuracy meets the accuracy gate):
+ *              training on labelled data (or on the original model's outputs alone);
  *              schedule {final_sparsity, end_step, ...}: prune gradually while training (see schedule)
  * cleanup      (all cleanup passes, in order)
  * fold-batchnorm, remove-identity, fold-constants, remove-dead-nodes
@@ -52,7 +53,7 @@ public final class Steps {
 
     /** The fields of a fine-tuning step, which quantization-aware training takes too. */
     private static final Set<String> TRAINING_KEYS = new LinkedHashSet<>(List.of("epochs", "lr", "batch", "optimizer",
-            "weight_decay", "decay", "distill", "temperature"));
+            "weight_decay", "decay", "distill", "temperature", "early_stop"));
 
     /** Quantization-aware training's defaults: a short fine-tuning at a small step size (see BENCHMARKS). */
     static final double QAT_EPOCHS = 2;
@@ -124,7 +125,7 @@ public final class Steps {
         return new FineTuneConfig((int) (double) number(p, "epochs", defaultEpochs), number(p, "lr", defaultRate),
                 (int) (double) number(p, "batch", 64.0), string(p, "optimizer", "adam"),
                 number(p, "weight_decay", 0.0), string(p, "decay", "constant"), number(p, "distill", 0.0),
-                number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p));
+                number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p), flag(p, "early_stop"));
     }
 
     private static Pass quantize(Map<String, Object> p) {
@@ -277,6 +278,18 @@ public final class Steps {
             throw new PassConfigException(field, "must be a number, got " + value);
         }
         return number.doubleValue();
+    }
+
+    /** A flag: true or false in a recipe, 1 or 0 on the command line. */
+    private static boolean flag(Map<String, Object> p, String field) {
+        Object value = p.getOrDefault(field, Boolean.FALSE);
+        if (value instanceof Boolean b) {
+            return b;
+        }
+        if (value instanceof Number n && (n.doubleValue() == 0 || n.doubleValue() == 1)) {
+            return n.doubleValue() == 1;
+        }
+        throw new PassConfigException(field, "must be true or false (1 or 0), got " + value);
     }
 
     private static Map<String, Double> layers(Map<String, Object> p) {

@@ -21,9 +21,11 @@ import java.util.TreeSet;
  *     (knowledge distillation), in [0, 1]; 0 learns from the labels only
  * @param temperature how much distillation softens both models' outputs, at least 1
  * @param schedule gradual pruning while training (global L1 up to its final sparsity), or null for none
+ * @param earlyStop whether training ends after the first epoch whose held-out accuracy meets the
+ *     accuracy gate (the trainer is given the target)
  */
 public record FineTuneConfig(int epochs, double learningRate, int batch, String optimizer, double weightDecay,
-        String decay, double distill, double temperature, PolynomialDecay schedule) {
+        String decay, double distill, double temperature, PolynomialDecay schedule, boolean earlyStop) {
 
     public static final Set<String> OPTIMIZERS = Set.of("adam", "sgd", "momentum", "rmsprop", "adagrad");
     public static final Set<String> DECAYS = Set.of("constant", "cosine", "step");
@@ -33,7 +35,7 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, String 
 
     /** Fine-tuning on labels at a constant step size that prunes nothing more. */
     public FineTuneConfig(int epochs, double learningRate, int batch) {
-        this(epochs, learningRate, batch, "adam", 0, "constant", 0, DEFAULT_TEMPERATURE, null);
+        this(epochs, learningRate, batch, "adam", 0, "constant", 0, DEFAULT_TEMPERATURE, null, false);
     }
 
     public FineTuneConfig {
@@ -77,6 +79,9 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, String 
         if (distill > 0) {
             params.put("distill", distill);
             params.put("temperature", temperature);
+        }
+        if (earlyStop) {
+            params.put("early_stop", true);
         }
         if (schedule != null) {
             Map<String, Object> pruning = new LinkedHashMap<>();

@@ -12,7 +12,7 @@ import java.util.Map;
  * recovering accuracy lost to pruning or factorization; the graph does not change, only the
  * weights, so the passes after it see the same structure.
  */
-public final class FineTuningPass implements Pass {
+public final class FineTuningPass implements TrainingPass {
 
     private final FineTuneConfig config;
 
@@ -20,7 +20,8 @@ public final class FineTuningPass implements Pass {
         this.config = config;
     }
 
-    public FineTuneConfig config() {
+    @Override
+    public FineTuneConfig training() {
         return config;
     }
 

@@ -11,6 +11,7 @@ import dev.edgecompress.passes.PassResult;
 import dev.edgecompress.passes.finetune.FakeQuantization;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.Trainer;
+import dev.edgecompress.passes.finetune.TrainingPass;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,7 +22,7 @@ import java.util.Map;
  * are fine-tuned together (through the context's {@link Trainer}), and the model is quantized with
  * the trained weights and ranges, so ONNX Runtime computes what training saw.
  */
-public final class QuantizationAwareTrainingPass implements Pass {
+public final class QuantizationAwareTrainingPass implements TrainingPass {
 
     /** The narrowest starting range, for activations calibration saw only as 0 (a dead ReLU). */
     private static final double MIN_RANGE = 1e-3;
@@ -42,6 +43,7 @@ public final class QuantizationAwareTrainingPass implements Pass {
         this.training = training;
     }
 
+    @Override
     public FineTuneConfig training() {
         return training;
     }

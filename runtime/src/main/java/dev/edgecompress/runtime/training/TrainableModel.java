@@ -1025,6 +1025,9 @@ public final class TrainableModel implements AutoCloseable {
         if (heldOut != null && !heldOut.hasLabels()) {
             throw new IllegalArgumentException("held-out data needs labels: " + heldOut.source());
         }
+        if (!Double.isNaN(config.stopAtAccuracy()) && heldOut == null) {
+            throw new IllegalArgumentException("an early stop needs held-out data to measure accuracy on");
+        }
         for (String name : schedule.weights()) {
             if (!variables.containsKey(name)) {
                 throw new IllegalArgumentException("the mask schedule names " + name + ", which is not a trained weight");
@@ -1146,8 +1149,11 @@ public final class TrainableModel implements AutoCloseable {
                 progress.update("epoch " + epoch, offset + count, order.length);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds, sparsity,
-                    heldOut == null ? Double.NaN : accuracy(heldOut)));
+            double heldOutAccuracy = heldOut == null ? Double.NaN : accuracy(heldOut);
+            epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds, sparsity, heldOutAccuracy));
+            if (heldOutAccuracy >= config.stopAtAccuracy()) {
+                break;
+            }
         }
         return epochs;
     }

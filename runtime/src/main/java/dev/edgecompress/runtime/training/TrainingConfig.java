@@ -11,9 +11,11 @@ package dev.edgecompress.runtime.training;
  * @param weightDecay added to each gradient times its weight (L2 regularization, as PyTorch's
  *     {@code weight_decay}); 0 for none
  * @param decay how the step size changes over training
+ * @param stopAtAccuracy training ends after the first epoch whose held-out top-1 accuracy reaches
+ *     this (early stop); NaN trains every epoch
  */
 public record TrainingConfig(int epochs, double learningRate, int batch, long seed, Optimizer optimizer,
-        double weightDecay, Decay decay) {
+        double weightDecay, Decay decay, double stopAtAccuracy) {
 
     /** How the step size changes over the training steps. */
     public enum Decay {
@@ -44,7 +46,18 @@ public record TrainingConfig(int epochs, double learningRate, int batch, long se
 
     /** Adam at a constant learning rate, no weight decay. */
     public TrainingConfig(int epochs, double learningRate, int batch, long seed) {
-        this(epochs, learningRate, batch, seed, Optimizer.ADAM, 0, Decay.CONSTANT);
+        this(epochs, learningRate, batch, seed, Optimizer.ADAM, 0, Decay.CONSTANT, Double.NaN);
+    }
+
+    /** Every epoch, without early stop. */
+    public TrainingConfig(int epochs, double learningRate, int batch, long seed, Optimizer optimizer,
+            double weightDecay, Decay decay) {
+        this(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, Double.NaN);
+    }
+
+    /** This config, ending early once held-out top-1 accuracy reaches {@code accuracy}. */
+    public TrainingConfig stoppingAt(double accuracy) {
+        return new TrainingConfig(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, accuracy);
     }
 
     /** Training steps in all over {@code samples}: one per batch, every epoch. */
