@@ -65,6 +65,7 @@ public final class RuntimeTrainer implements Trainer {
         if (config.earlyStop()) {
             training = training.stoppingAt(stopAtAccuracy);
         }
+        training = training.withBatchNormStatistics(config.batchNorm().equals("train"));
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
         try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model, device)

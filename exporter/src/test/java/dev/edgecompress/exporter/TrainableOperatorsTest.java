@@ -133,6 +133,52 @@ class TrainableOperatorsTest {
         }
     }
 
+    /** Conv, then BatchNormalization whose running statistics are far from the data's. */
+    private Model withStaleBatchNorm() {
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("input", DataType.FLOAT, Shape.of(Dim.symbolic("batch"), Dim.of(1), Dim.of(12), Dim.of(12)));
+        Value y = b.op("Conv", List.of(Attribute.of("pads", 1L, 1L, 1L, 1L)), x, weight(b, "c.weight", 4, 1, 3, 3));
+        y = b.op("BatchNormalization", y, ones(b, "bn.scale", 1f, 4), ones(b, "bn.bias", 0f, 4),
+                ones(b, "bn.mean", 5f, 4), ones(b, "bn.var", 0.1f, 4));
+        y = b.op("Flatten", b.op("GlobalAveragePool", b.op("Relu", y)));
+        Value logits = b.op("Gemm", List.of(Attribute.of("transB", 1L)), y, weight(b, "fc.weight", 10, 4));
+        b.output(logits, DataType.FLOAT, -1, 10);
+        return b.build();
+    }
+
+    @Test
+    void batchNormalizationLearnsItsRunningStatisticsUnlessFrozen() throws Exception {
+        Dataset data = images(512, 4);
+        for (boolean train : List.of(true, false)) {
+            Model model = withStaleBatchNorm();
+            try (TrainableModel trainable = TrainableModel.of(model)) {
+                trainable.train(data, new TrainingConfig(2, 1e-3, 32, 1, dev.edgecompress.runtime.training.Optimizer.ADAM,
+                        0, TrainingConfig.Decay.CONSTANT).withBatchNormStatistics(train), Progress.NONE);
+                trainable.writeBack(model);
+                Map<String, Tensor> feeds = Map.of("input", data.head(16).arrays().get("input"));
+                float[] tensorFlow = trainable.forward(feeds).values().iterator().next();
+                float[] onnxRuntime;
+                try (InferenceSession session = InferenceSession.open(ModelExporter.toBytes(model),
+                        SessionConfig.defaults())) {
+                    onnxRuntime = session.run(feeds).values().iterator().next().toFloatArray();
+                }
+                for (int i = 0; i < onnxRuntime.length; i++) {
+                    assertEquals(onnxRuntime[i], tensorFlow[i], 1e-4 * Math.max(1, Math.abs(onnxRuntime[i])),
+                            "the written-back model computes what was trained, " + i);
+                }
+            }
+            float[] mean = model.graph().initializers().stream().filter(v -> v.name().equals("bn.mean")).findFirst()
+                    .orElseThrow().constValue().toFloatArray();
+            if (train) {
+                for (float m : mean) {
+                    assertTrue(Math.abs(m) < 2, "running means move from 5 towards the conv outputs' (near 0): " + m);
+                }
+            } else {
+                assertEquals(5f, mean[0], "frozen statistics stay");
+            }
+        }
+    }
+
     @Test
     void anUnsupportedOperatorIsRefusedNamingTheNode() {
         ModelBuilder b = ModelBuilder.onnx(17);

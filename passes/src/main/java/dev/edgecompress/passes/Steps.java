@@ -42,7 +42,8 @@ import java.util.Set;
  * finetune     epochs, lr (default 0.001), batch (default 64), optimizer (adam | sgd | momentum |
  *              rmsprop | adagrad), weight_decay (L2, default 0), decay (constant | cosine | step),
  *              distill (share of the loss learning the original model's outputs), temperature
- *              (default 1), early_stop (end once held-out accuracy meets the accuracy gate):
+ *              (default 1), early_stop (end once held-out accuracy meets the accuracy gate),
+ *              batch_norm (train: batch statistics, running ones updated; frozen):
  *              training on labelled data (or on the original model's outputs alone);
  *              schedule {final_sparsity, end_step, ...}: prune gradually while training (see schedule)
  * cleanup      (all cleanup passes, in order)
@@ -53,7 +54,7 @@ public final class Steps {
 
     /** The fields of a fine-tuning step, which quantization-aware training takes too. */
     private static final Set<String> TRAINING_KEYS = new LinkedHashSet<>(List.of("epochs", "lr", "batch", "optimizer",
-            "weight_decay", "decay", "distill", "temperature", "early_stop"));
+            "weight_decay", "decay", "distill", "temperature", "early_stop", "batch_norm"));
 
     /** Quantization-aware training's defaults: a short fine-tuning at a small step size (see BENCHMARKS). */
     static final double QAT_EPOCHS = 2;
@@ -125,7 +126,8 @@ public final class Steps {
         return new FineTuneConfig((int) (double) number(p, "epochs", defaultEpochs), number(p, "lr", defaultRate),
                 (int) (double) number(p, "batch", 64.0), string(p, "optimizer", "adam"),
                 number(p, "weight_decay", 0.0), string(p, "decay", "constant"), number(p, "distill", 0.0),
-                number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p), flag(p, "early_stop"));
+                number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p), flag(p, "early_stop"),
+                string(p, "batch_norm", "train"));
     }
 
     private static Pass quantize(Map<String, Object> p) {
@@ -196,7 +198,7 @@ public final class Steps {
                     ? (Map<String, Object>) step.computeIfAbsent("schedule", k -> new LinkedHashMap<String, Object>())
                     : step;
             String value = part.substring(equals + 1).trim();
-            if (key.equals("decay") || key.equals("optimizer")) {
+            if (key.equals("decay") || key.equals("optimizer") || key.equals("batch_norm")) {
                 target.put(key, value);
                 continue;
             }

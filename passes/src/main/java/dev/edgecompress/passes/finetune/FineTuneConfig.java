@@ -23,9 +23,12 @@ import java.util.TreeSet;
  * @param schedule gradual pruning while training (global L1 up to its final sparsity), or null for none
  * @param earlyStop whether training ends after the first epoch whose held-out accuracy meets the
  *     accuracy gate (the trainer is given the target)
+ * @param batchNorm train: BatchNormalization normalizes by batch statistics and updates its running
+ *     ones (as PyTorch's train()); frozen: it keeps the running ones
  */
 public record FineTuneConfig(int epochs, double learningRate, int batch, String optimizer, double weightDecay,
-        String decay, double distill, double temperature, PolynomialDecay schedule, boolean earlyStop) {
+        String decay, double distill, double temperature, PolynomialDecay schedule, boolean earlyStop,
+        String batchNorm) {
 
     public static final Set<String> OPTIMIZERS = Set.of("adam", "sgd", "momentum", "rmsprop", "adagrad");
     public static final Set<String> DECAYS = Set.of("constant", "cosine", "step");
@@ -35,7 +38,7 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, String 
 
     /** Fine-tuning on labels at a constant step size that prunes nothing more. */
     public FineTuneConfig(int epochs, double learningRate, int batch) {
-        this(epochs, learningRate, batch, "adam", 0, "constant", 0, DEFAULT_TEMPERATURE, null, false);
+        this(epochs, learningRate, batch, "adam", 0, "constant", 0, DEFAULT_TEMPERATURE, null, false, "train");
     }
 
     public FineTuneConfig {
@@ -58,6 +61,9 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, String 
         if (!DECAYS.contains(decay)) {
             throw new PassConfigException("decay", "must be one of " + new TreeSet<>(DECAYS) + ", got '" + decay + "'");
         }
+        if (!batchNorm.equals("train") && !batchNorm.equals("frozen")) {
+            throw new PassConfigException("batch_norm", "must be train or frozen, got '" + batchNorm + "'");
+        }
         if (!(distill >= 0 && distill <= 1)) {
             throw new PassConfigException("distill", "must be a share of the loss in [0, 1], got " + distill);
         }
@@ -76,6 +82,7 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, String 
             params.put("weight_decay", weightDecay);
         }
         params.put("decay", decay);
+        params.put("batch_norm", batchNorm);
         if (distill > 0) {
             params.put("distill", distill);
             params.put("temperature", temperature);

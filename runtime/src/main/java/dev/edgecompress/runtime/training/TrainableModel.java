@@ -69,6 +69,11 @@ public final class TrainableModel implements AutoCloseable {
     private final Map<String, double[]> initialRanges;
     private final Map<String, Integer> weightAxes;
     private final Map<String, Range> ranges = new LinkedHashMap<>();
+    /** BatchNormalization's running means and variances, by initializer name. */
+    private final Map<String, Variable<TFloat32>> statistics = new LinkedHashMap<>();
+    private final List<Op> statisticUpdates = new ArrayList<>();
+    /** 1 while training normalizes by batch statistics, 0 (the default) for the running ones. */
+    private final Operand<TFloat32> batchStatistics = tf.placeholderWithDefault(tf.constant(0f), Shape.scalar());
 
     /** The trained range of a fake-quantized activation. */
     private record Range(Variable<TFloat32> min, Variable<TFloat32> max) {
@@ -894,23 +899,64 @@ public final class TrainableModel implements AutoCloseable {
             throw new TranslationException(node.describe() + ": BatchNormalization of an input of unknown rank");
         }
         float epsilon = floatAttribute(node, "epsilon", 1e-5f);
-        Operand<TFloat32> scale = tf.math.div(value(node.input(1)), tf.math.sqrt(tf.math.add(value(node.input(4)),
-                tf.constant(epsilon))));
-        Operand<TFloat32> mean = value(node.input(3));
-        Operand<TFloat32> bias = value(node.input(2));
         // Channels last (NHWC images, [N, C]) broadcast [C] as they are; others ([N, C, L], 3-D
         // images) in ONNX's layout against [C, 1, ...].
         boolean channelsLast = rank == 4;
         Operand<TFloat32> in = channelsLast ? channelsLast(x) : nchw(x);
+        Operand<TFloat32> mean = statistic(node.input(3));
+        Operand<TFloat32> variance = statistic(node.input(4));
+        if (mean instanceof Variable<TFloat32> runningMean && variance instanceof Variable<TFloat32> runningVariance) {
+            // Training mode: this batch's statistics (population variance, as ONNX's training mode),
+            // and the running ones move towards them by (1 - momentum).
+            int[] axes = new int[rank - 1];
+            for (int a = 0, k = 0; a < rank; a++) {
+                if (a != (channelsLast || rank == 2 ? rank - 1 : 1)) {
+                    axes[k++] = a;
+                }
+            }
+            Operand<TFloat32> batchMean = tf.math.mean(in, tf.constant(axes));
+            Operand<TFloat32> centered = tf.math.sub(in, rank > 2 && !channelsLast
+                    ? tf.reshape(batchMean, tf.constant(channelColumn(rank))) : batchMean);
+            Operand<TFloat32> batchVariance = tf.math.mean(tf.math.mul(centered, centered), tf.constant(axes));
+            float momentum = floatAttribute(node, "momentum", 0.9f);
+            statisticUpdates.add(tf.assign(runningMean, blend(runningMean, batchMean, momentum)));
+            statisticUpdates.add(tf.assign(runningVariance, blend(runningVariance, batchVariance, momentum)));
+            Operand<TFloat32> running = tf.math.sub(tf.constant(1f), batchStatistics);
+            mean = tf.math.add(tf.math.mul(batchStatistics, batchMean), tf.math.mul(running, runningMean));
+            variance = tf.math.add(tf.math.mul(batchStatistics, batchVariance), tf.math.mul(running, runningVariance));
+        }
+        Operand<TFloat32> scale = tf.math.div(value(node.input(1)), tf.math.sqrt(tf.math.add(variance,
+                tf.constant(epsilon))));
+        Operand<TFloat32> bias = value(node.input(2));
         if (rank > 2 && !channelsLast) {
-            long[] column = new long[rank - 1];
-            java.util.Arrays.fill(column, 1);
-            column[0] = -1;
+            long[] column = channelColumn(rank);
             scale = tf.reshape(scale, tf.constant(column));
             mean = tf.reshape(mean, tf.constant(column));
             bias = tf.reshape(bias, tf.constant(column));
         }
         define(node, tf.math.add(tf.math.mul(tf.math.sub(in, mean), scale), bias), channelsLast);
+    }
+
+    /** The shape [C, 1, ...] that broadcasts per channel against an NCHW tensor of {@code rank}. */
+    private static long[] channelColumn(int rank) {
+        long[] column = new long[rank - 1];
+        java.util.Arrays.fill(column, 1);
+        column[0] = -1;
+        return column;
+    }
+
+    private Operand<TFloat32> blend(Operand<TFloat32> running, Operand<TFloat32> batch, float momentum) {
+        return tf.math.add(tf.math.mul(running, tf.constant(momentum)), tf.math.mul(batch, tf.constant(1 - momentum)));
+    }
+
+    /** A running statistic: a variable where it is a float initializer (trained in training mode). */
+    private Operand<TFloat32> statistic(Value value) {
+        Tensor constant = value.constValue();
+        if (constant == null || constant.type() != DataType.FLOAT || !value.isInitializer()) {
+            return value(value);
+        }
+        return statistics.computeIfAbsent(value.name(), name -> tf.withInitScope().variable(tf.constant(
+                Shape.of(constant.dims()), DataBuffers.of(constant.toFloatArray()))));
     }
 
     /** LayerNormalization over the axes from {@code axis} on, in ONNX's layout. */
@@ -1128,13 +1174,18 @@ public final class TrainableModel implements AutoCloseable {
                         TInt64 y = labels == null ? null : view.labels(order, offset, count);
                         TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(Optimizer.BETA1, step));
                         TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(Optimizer.BETA2, step));
-                        TFloat32 rate = TFloat32.scalarOf((float) config.learningRateAt(step, totalSteps))) {
+                        TFloat32 rate = TFloat32.scalarOf((float) config.learningRateAt(step, totalSteps));
+                        TFloat32 training = TFloat32.scalarOf(1f)) {
                     Session.Runner runner = session.runner().feed(inputs.get(input), x)
                             .feed(beta1Power, p1).feed(beta2Power, p2).feed(learningRate, rate).fetch(loss);
                     if (labels != null) {
                         runner.feed(labels, y);
                     }
                     steps.forEach(runner::addTarget);
+                    if (config.batchNormStatistics() && !statisticUpdates.isEmpty()) {
+                        runner.feed(batchStatistics, training);
+                        statisticUpdates.forEach(runner::addTarget);
+                    }
                     try (TFloat32 soft = teacher == null ? null
                             : TrainingBatches.rows(distillation.teacherLogits(), order, offset, count)) {
                         if (teacher != null) {
@@ -1240,11 +1291,16 @@ public final class TrainableModel implements AutoCloseable {
         return result;
     }
 
-    /** The current values of the trained weights, by initializer name, in their ONNX layouts. */
+    /**
+     * The current values of the trained weights and of BatchNormalization's running statistics,
+     * by initializer name, in their ONNX layouts.
+     */
     public Map<String, Tensor> weights() {
         Map<String, Tensor> result = new LinkedHashMap<>();
         values(variables.keySet()).forEach((name, data) -> result.put(name,
                 Tensor.ofFloats(variableDims.get(name), data)));
+        values(statistics.keySet()).forEach((name, data) -> result.put(name,
+                Tensor.ofFloats(statistics.get(name).shape().asArray(), data)));
         return result;
     }
 
@@ -1253,7 +1309,10 @@ public final class TrainableModel implements AutoCloseable {
         initialize();
         Map<String, float[]> result = new LinkedHashMap<>();
         Session.Runner runner = session.runner();
-        names.forEach(name -> runner.fetch(variables.get(name)));
+        if (names.isEmpty()) {
+            return result;
+        }
+        names.forEach(name -> runner.fetch(variables.containsKey(name) ? variables.get(name) : statistics.get(name)));
         try (Result r = runner.run()) {
             int i = 0;
             for (String name : names) {

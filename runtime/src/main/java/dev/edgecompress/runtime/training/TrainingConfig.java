@@ -13,9 +13,12 @@ package dev.edgecompress.runtime.training;
  * @param decay how the step size changes over training
  * @param stopAtAccuracy training ends after the first epoch whose held-out top-1 accuracy reaches
  *     this (early stop); NaN trains every epoch
+ * @param batchNormStatistics whether BatchNormalization normalizes by each batch's statistics while
+ *     training and updates its running statistics (as PyTorch's {@code train()}), rather than
+ *     keeping them frozen
  */
 public record TrainingConfig(int epochs, double learningRate, int batch, long seed, Optimizer optimizer,
-        double weightDecay, Decay decay, double stopAtAccuracy) {
+        double weightDecay, Decay decay, double stopAtAccuracy, boolean batchNormStatistics) {
 
     /** How the step size changes over the training steps. */
     public enum Decay {
@@ -46,18 +49,25 @@ public record TrainingConfig(int epochs, double learningRate, int batch, long se
 
     /** Adam at a constant learning rate, no weight decay. */
     public TrainingConfig(int epochs, double learningRate, int batch, long seed) {
-        this(epochs, learningRate, batch, seed, Optimizer.ADAM, 0, Decay.CONSTANT, Double.NaN);
+        this(epochs, learningRate, batch, seed, Optimizer.ADAM, 0, Decay.CONSTANT);
     }
 
-    /** Every epoch, without early stop. */
+    /** Every epoch, without early stop, BatchNormalization on batch statistics. */
     public TrainingConfig(int epochs, double learningRate, int batch, long seed, Optimizer optimizer,
             double weightDecay, Decay decay) {
-        this(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, Double.NaN);
+        this(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, Double.NaN, true);
     }
 
     /** This config, ending early once held-out top-1 accuracy reaches {@code accuracy}. */
     public TrainingConfig stoppingAt(double accuracy) {
-        return new TrainingConfig(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, accuracy);
+        return new TrainingConfig(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, accuracy,
+                batchNormStatistics);
+    }
+
+    /** This config with BatchNormalization's statistics trained or frozen. */
+    public TrainingConfig withBatchNormStatistics(boolean train) {
+        return new TrainingConfig(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, stopAtAccuracy,
+                train);
     }
 
     /** Training steps in all over {@code samples}: one per batch, every epoch. */
