@@ -86,6 +86,10 @@ class TrainableOperatorsTest {
     }
 
     private Dataset images(int samples, long seed) throws Exception {
+        return images(samples, seed, new long[] {samples, 1, 12, 12});
+    }
+
+    private Dataset images(int samples, long seed, long[] dims) throws Exception {
         Random r = new Random(seed);
         float[] pixels = new float[samples * 144];
         long[] labels = new long[samples];
@@ -96,8 +100,7 @@ class TrainableOperatorsTest {
                 pixels[s * 144 + i] = (float) ((i / 12 == labels[s] ? 1 : 0) + 0.3 * r.nextGaussian());
             }
         }
-        return Dataset.of(Path.of("synthetic.npz"), Map.of("input", Tensor.ofFloats(new long[] {samples, 1, 12, 12},
-                pixels)), labels);
+        return Dataset.of(Path.of("synthetic.npz"), Map.of("input", Tensor.ofFloats(dims, pixels)), labels);
     }
 
     @Test
@@ -130,6 +133,37 @@ class TrainableOperatorsTest {
             double accuracy = trainable.accuracy(images(256, 2));
             System.out.printf("Trainable operators: losses %s, held-out top-1 %.3f%n", epochs.stream().map(e -> String.format("%.3f", e.loss())).toList(), accuracy);
             assertTrue(accuracy > 0.8, "learns the synthetic classes: " + accuracy);
+        }
+    }
+
+    @Test
+    void sequencesTrainThroughOneDimensionalConvolutionAndPooling() throws Exception {
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("input", DataType.FLOAT, Shape.of(Dim.symbolic("batch"), Dim.of(1), Dim.of(144)));
+        Value y = b.op("Conv", List.of(Attribute.of("pads", 2L, 2L), Attribute.of("strides", new long[] {2})), x,
+                weight(b, "c.weight", 8, 1, 5), ones(b, "c.bias", 0f, 8));
+        y = b.op("MaxPool", List.of(Attribute.of("kernel_shape", new long[] {2}),
+                Attribute.of("strides", new long[] {2})), b.op("Relu", y));
+        y = b.op("Conv", List.of(Attribute.of("dilations", new long[] {3}), Attribute.of("group", 2L)), y,
+                weight(b, "d.weight", 8, 4, 3));
+        Value logits = b.op("Gemm", List.of(Attribute.of("transB", 1L)), b.op("Flatten", y),
+                weight(b, "fc.weight", 10, 8 * 30));
+        b.output(logits, DataType.FLOAT, -1, 10);
+        Model model = b.build();
+        Dataset data = images(512, 5, new long[] {512, 1, 144});
+        Map<String, Tensor> feeds = Map.of("input", data.head(8).arrays().get("input"));
+        float[] expected;
+        try (InferenceSession session = InferenceSession.open(ModelExporter.toBytes(model), SessionConfig.defaults())) {
+            expected = session.run(feeds).values().iterator().next().toFloatArray();
+        }
+        try (TrainableModel trainable = TrainableModel.of(model)) {
+            float[] actual = trainable.forward(feeds).values().iterator().next();
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], actual[i], 1e-4 * Math.max(1, Math.abs(expected[i])), "logit " + i);
+            }
+            List<TrainableModel.Epoch> epochs = trainable.train(data, new TrainingConfig(4, 3e-3, 32, 1),
+                    Progress.NONE);
+            assertTrue(epochs.get(3).loss() < 0.5 * epochs.get(0).loss(), epochs.toString());
         }
     }
 

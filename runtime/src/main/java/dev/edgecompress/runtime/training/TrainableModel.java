@@ -518,8 +518,7 @@ public final class TrainableModel implements AutoCloseable {
                 define(node, matMul(node, a, b), false);
             }
             case "Add", "Sub", "Mul", "Div", "Pow" -> binary(node);
-            case "Conv" -> define(node, conv(node), true);
-            case "MaxPool", "AveragePool" -> define(node, pool(node), true);
+            case "Conv", "MaxPool", "AveragePool" -> spatial(node);
             case "GlobalAveragePool" -> define(node, tf.math.mean(channelsLast(x), tf.constant(new int[] {1, 2}),
                     org.tensorflow.op.math.Mean.keepDims(true)), true);
             case "BatchNormalization" -> batchNorm(node);
@@ -758,27 +757,62 @@ public final class TrainableModel implements AutoCloseable {
     }
 
     /**
-     * Conv over 2-D images in NHWC: explicit pads then VALID (TensorFlow's EXPLICIT padding has a
-     * broken gradient, TF_NOTES), groups as one convolution per group, dilations through
-     * SpaceToBatchND / BatchToSpaceND (dilated Conv2D's gradient is broken too).
+     * Conv, MaxPool and AveragePool over 2-D images in NHWC; over 1-D sequences [N, C, L] as
+     * images of height 1 ([N, 1, L, C] in NHWC), turned back to [N, C', L'] after.
      */
-    private Operand<TFloat32> conv(Node node) {
-        Value weight = node.input(1);
-        int rank = weight.constValue() != null ? weight.constValue().rank()
-                : value(weight).shape().numDimensions();
-        if (rank != 4) {
-            throw new TranslationException(node.describe() + ": only 2-D convolutions are supported for training");
+    private void spatial(Node node) {
+        boolean conv = node.opType().equals("Conv");
+        int dims = conv ? weightRank(node) - 2 : node.attribute("kernel_shape").asInts().length;
+        if (dims == 2) {
+            define(node, conv ? conv(node, channelsLast(node.input(0)), value(node.input(1)), kernel(node),
+                    ints(node, "strides", new long[] {1, 1}), pads(node), ints(node, "dilations", new long[] {1, 1}))
+                    : pool(node, channelsLast(node.input(0)), node.attribute("kernel_shape").asInts(),
+                            ints(node, "strides", new long[] {1, 1}), pads(node)), true);
+            return;
         }
-        long[] dilations = ints(node, "dilations", new long[] {1, 1});
-        long[] strides = ints(node, "strides", new long[] {1, 1});
+        if (dims != 1) {
+            throw new TranslationException(node.describe() + ": only 1-D and 2-D " + node.opType()
+                    + " is supported for training");
+        }
+        Operand<TFloat32> sequence = tf.linalg.transpose(tf.expandDims(nchw(node.input(0)), tf.constant(2)),
+                tf.constant(new int[] {0, 2, 3, 1}));
         long[] pads = pads(node);
+        long[] pads2 = pads.length == 2 ? new long[] {0, pads[0], 0, pads[1]} : new long[4];
+        long[] strides = {1, ints(node, "strides", new long[] {1})[0]};
+        Operand<TFloat32> y = conv
+                ? conv(node, sequence, tf.expandDims(value(node.input(1)), tf.constant(2)), new long[] {1,
+                    kernel(node)[0]}, strides, pads2, new long[] {1, ints(node, "dilations", new long[] {1})[0]})
+                : pool(node, sequence, new long[] {1, node.attribute("kernel_shape").asInts()[0]}, strides, pads2);
+        define(node, tf.squeeze(tf.linalg.transpose(y, tf.constant(new int[] {0, 3, 1, 2})),
+                org.tensorflow.op.core.Squeeze.axis(List.of(2L))), false);
+    }
+
+    private int weightRank(Node node) {
+        Value weight = node.input(1);
+        return weight.constValue() != null ? weight.constValue().rank() : value(weight).shape().numDimensions();
+    }
+
+    /** The spatial dims of a Conv's kernel. */
+    private long[] kernel(Node node) {
+        Value weight = node.input(1);
+        long[] dims = weight.constValue() != null ? weight.constValue().dims() : value(weight).shape().asArray();
+        return java.util.Arrays.copyOfRange(dims, 2, dims.length);
+    }
+
+    /**
+     * Conv of an NHWC image by an OIHW weight: explicit pads then VALID (TensorFlow's EXPLICIT
+     * padding has a broken gradient, TF_NOTES), groups as one convolution per group, dilations
+     * through SpaceToBatchND / BatchToSpaceND (dilated Conv2D's gradient is broken too).
+     */
+    private Operand<TFloat32> conv(Node node, Operand<TFloat32> image, Operand<TFloat32> weight, long[] kernel,
+            long[] strides, long[] pads, long[] dilations) {
         boolean dilated = dilations[0] != 1 || dilations[1] != 1;
         if (dilated && (strides[0] != 1 || strides[1] != 1)) {
             throw new TranslationException(node.describe() + ": a convolution both dilated and strided is not"
                     + " supported for training");
         }
-        Operand<TFloat32> x = padded(channelsLast(node.input(0)), pads, 0f);
-        Operand<TFloat32> hwio = tf.linalg.transpose(value(weight), tf.constant(new int[] {2, 3, 1, 0}));
+        Operand<TFloat32> x = padded(image, pads, 0f);
+        Operand<TFloat32> hwio = tf.linalg.transpose(weight, tf.constant(new int[] {2, 3, 1, 0}));
         int group = (int) node.intAttribute("group", 1);
         List<Long> stride = List.of(1L, strides[0], strides[1], 1L);
         Operand<TFloat32> y;
@@ -797,7 +831,7 @@ public final class TrainableModel implements AutoCloseable {
             y = tf.concat(outputs, tf.constant(3));
         }
         if (dilated) {
-            y = fromBatches(y, dilations, node);
+            y = fromBatches(y, dilations, kernel);
         }
         return node.input(2) == null ? y : tf.nn.biasAdd(y, value(node.input(2)));
     }
@@ -819,17 +853,15 @@ public final class TrainableModel implements AutoCloseable {
     }
 
     /** Merges the phase images back and crops what the padding to multiples of d added. */
-    private Operand<TFloat32> fromBatches(Operand<TFloat32> y, long[] dilations, Node node) {
+    private Operand<TFloat32> fromBatches(Operand<TFloat32> y, long[] dilations, long[] kernel) {
         long h = dilatedInput.get(1);
         long w = dilatedInput.get(2);
-        long[] kernel = node.input(1).constValue() != null ? node.input(1).constValue().dims()
-                : value(node.input(1)).shape().asArray();
-        long outH = h - dilations[0] * (kernel[2] - 1);
-        long outW = w - dilations[1] * (kernel[3] - 1);
+        long outH = h - dilations[0] * (kernel[0] - 1);
+        long outW = w - dilations[1] * (kernel[1] - 1);
         long paddedH = h + (dilations[0] - h % dilations[0]) % dilations[0];
         long paddedW = w + (dilations[1] - w % dilations[1]) % dilations[1];
-        long cropH = paddedH - dilations[0] * (kernel[2] - 1) - outH;
-        long cropW = paddedW - dilations[1] * (kernel[3] - 1) - outW;
+        long cropH = paddedH - dilations[0] * (kernel[0] - 1) - outH;
+        long cropW = paddedW - dilations[1] * (kernel[1] - 1) - outW;
         return tf.batchToSpaceNd(y, tf.constant(new long[] {dilations[0], dilations[1]}),
                 tf.constant(new long[][] {{0, cropH}, {0, cropW}}));
     }
@@ -857,13 +889,7 @@ public final class TrainableModel implements AutoCloseable {
     }
 
     /** MaxPool (pads filled with the lowest float) and AveragePool (pads counted only when count_include_pad). */
-    private Operand<TFloat32> pool(Node node) {
-        long[] kernel = node.attribute("kernel_shape").asInts();
-        if (kernel.length != 2) {
-            throw new TranslationException(node.describe() + ": only 2-D pooling is supported for training");
-        }
-        long[] strides = ints(node, "strides", new long[] {1, 1});
-        long[] pads = pads(node);
+    private Operand<TFloat32> pool(Node node, Operand<TFloat32> image, long[] kernel, long[] strides, long[] pads) {
         if (node.intAttribute("ceil_mode", 0) != 0 || node.attribute("dilations") != null
                 && java.util.Arrays.stream(node.attribute("dilations").asInts()).anyMatch(d -> d != 1)) {
             throw new TranslationException(node.describe() + ": ceil-mode or dilated pooling is not supported for"
@@ -875,7 +901,7 @@ public final class TrainableModel implements AutoCloseable {
             throw new TranslationException(node.describe() + ": padded AveragePool that leaves the pads out of the"
                     + " average is not supported for training");
         }
-        Operand<TFloat32> x = padded(channelsLast(node.input(0)), pads, max ? -Float.MAX_VALUE : 0f);
+        Operand<TFloat32> x = padded(image, pads, max ? -Float.MAX_VALUE : 0f);
         List<Long> window = List.of(1L, kernel[0], kernel[1], 1L);
         List<Long> stride = List.of(1L, strides[0], strides[1], 1L);
         if (max) {
