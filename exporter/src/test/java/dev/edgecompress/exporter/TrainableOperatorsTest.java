@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A small network through the operators real CNNs and transformers use beyond the shared models
- * (grouped and dilated convolutions, padded pooling, BatchNormalization on [N, C], LeakyRelu,
+ * (grouped, dilated and transposed convolutions, padded pooling, BatchNormalization on [N, C], LeakyRelu,
  * Gelu, LayerNormalization, Reshape from a computed shape): the training graph computes ONNX
  * Runtime's outputs, and gradients reach every weight, so it trains.
  */
@@ -67,6 +67,11 @@ class TrainableOperatorsTest {
                 Attribute.of("pads", 1L, 1L, 1L, 1L)), y);
         // grouped (2 groups of 4)
         y = b.op("Conv", List.of(Attribute.of("group", 2L)), y, weight(b, "g.weight", 8, 4, 1, 1));
+        // upsample and back: ConvTranspose (stride 2, pads, output_padding) then a strided Conv
+        y = b.op("ConvTranspose", List.of(Attribute.of("strides", 2L, 2L), Attribute.of("pads", 1L, 1L, 1L, 1L),
+                Attribute.of("output_padding", 1L, 1L)), y, weight(b, "up.weight", 8, 4, 3, 3), ones(b, "up.bias", 0f, 4));
+        y = b.op("Conv", List.of(Attribute.of("strides", 2L, 2L), Attribute.of("pads", 1L, 1L, 1L, 1L)), y,
+                weight(b, "down.weight", 8, 4, 3, 3));
         y = b.op("AveragePool", List.of(Attribute.of("kernel_shape", 2L, 2L), Attribute.of("strides", 2L, 2L)), y);
         Value shape = b.op("Concat", List.of(Attribute.of("axis", 0L)),
                 b.op("Slice", b.op("Shape", y), b.initializer("zero", Tensor.ofLongs(new long[] {1}, 0)),
@@ -126,7 +131,8 @@ class TrainableOperatorsTest {
                     Progress.NONE);
             assertTrue(epochs.get(7).loss() < 0.5 * epochs.get(0).loss(), epochs.toString());
             Map<String, Tensor> after = trainable.weights();
-            for (String name : List.of("c1.weight", "dw.weight", "g.weight", "fc1.weight", "fc2.weight")) {
+            for (String name : List.of("c1.weight", "dw.weight", "g.weight", "up.weight", "down.weight", "fc1.weight",
+                    "fc2.weight")) {
                 assertTrue(!java.util.Arrays.equals(before.get(name).toFloatArray(), after.get(name).toFloatArray()),
                         name + " was trained");
             }

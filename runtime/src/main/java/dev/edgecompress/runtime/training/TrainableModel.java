@@ -86,9 +86,7 @@ public final class TrainableModel implements AutoCloseable {
         this.opset = model.opsetVersion("");
         this.initialRanges = activationRanges;
         this.weightAxes = weightAxes;
-        if (!activationRanges.isEmpty() || !weightAxes.isEmpty()) {
-            FakeQuantGradients.register();
-        }
+        MissingGradients.register();
         Graph onnx = model.graph();
         for (Node node : onnx.nodes()) {
             if (!node.normalizedDomain().isEmpty()) {
@@ -372,13 +370,13 @@ public final class TrainableModel implements AutoCloseable {
      * Operators whose constant inputs 1 and 2 train: weights and biases, and normalization scales
      * and shifts (BatchNormalization's running statistics, inputs 3 and 4, stay fixed).
      */
-    private static final Set<String> TRAINED = Set.of("Conv", "Gemm", "MatMul", "BatchNormalization",
-            "LayerNormalization");
+    private static final Set<String> TRAINED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul",
+            "BatchNormalization", "LayerNormalization");
 
     /** The operators {@link #of} translates (some attribute values are refused, naming the node). */
     public static final Set<String> SUPPORTED = Set.of("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt",
             "Neg", "Abs", "Exp", "Log", "Reciprocal", "Erf", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Gelu",
-            "Softmax", "LogSoftmax", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
+            "Softmax", "LogSoftmax", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
             "LayerNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice", "Gather",
             "Shape", "ReduceMean", "Identity", "Dropout", "Constant");
 
@@ -519,10 +517,11 @@ public final class TrainableModel implements AutoCloseable {
             }
             case "Add", "Sub", "Mul", "Div", "Pow" -> binary(node);
             case "Conv", "MaxPool", "AveragePool" -> spatial(node);
+            case "ConvTranspose" -> define(node, convTranspose(node), true);
             case "GlobalAveragePool" -> define(node, tf.math.mean(channelsLast(x), tf.constant(new int[] {1, 2}),
                     org.tensorflow.op.math.Mean.keepDims(true)), true);
             case "BatchNormalization" -> batchNorm(node);
-            case "LayerNormalization" -> define(node, layerNorm(node), false);
+            case "LayerNormalization" -> layerNorm(node);
             case "Softmax", "LogSoftmax" -> {
                 Operand<TFloat32> in = nchw(x);
                 int rank = in.shape().numDimensions();
@@ -534,6 +533,12 @@ public final class TrainableModel implements AutoCloseable {
             }
             default -> throw new TranslationException(node.describe() + ": " + op + " is not supported for training yet");
         }
+    }
+
+    /** Indices as int32, clamped to its range (ONNX uses int64 extremes for "to the end"). */
+    private static int[] ints32(long[] values) {
+        return java.util.Arrays.stream(values).mapToInt(v -> (int) Math.max(Integer.MIN_VALUE,
+                Math.min(Integer.MAX_VALUE, v))).toArray();
     }
 
     private static float floatAttribute(Node node, String name, float fallback) {
@@ -702,7 +707,8 @@ public final class TrainableModel implements AutoCloseable {
                 endMask &= ~(1L << axis);
             }
         }
-        return tf.stridedSlice(in, tf.constant(begin), tf.constant(end), tf.constant(stride),
+        // int32 bounds: the gradient of StridedSlice builds int32 shapes and needs the same index type.
+        return tf.stridedSlice(in, tf.constant(ints32(begin)), tf.constant(ints32(end)), tf.constant(ints32(stride)),
                 org.tensorflow.op.core.StridedSlice.beginMask(beginMask),
                 org.tensorflow.op.core.StridedSlice.endMask(endMask));
     }
@@ -832,6 +838,50 @@ public final class TrainableModel implements AutoCloseable {
         }
         if (dilated) {
             y = fromBatches(y, dilations, kernel);
+        }
+        return node.input(2) == null ? y : tf.nn.biasAdd(y, value(node.input(2)));
+    }
+
+    /**
+     * ConvTranspose over 2-D images (group 1, no dilation): Conv2DBackpropInput to the full output
+     * ((H - 1) stride + kernel + output_padding), then the pads cropped off.
+     */
+    private Operand<TFloat32> convTranspose(Node node) {
+        if (weightRank(node) != 4 || node.intAttribute("group", 1) != 1 || node.attribute("output_shape") != null
+                || java.util.Arrays.stream(ints(node, "dilations", new long[] {1, 1})).anyMatch(d -> d != 1)) {
+            throw new TranslationException(node.describe() + ": only 2-D ConvTranspose with group 1, no dilation"
+                    + " and no output_shape is supported for training");
+        }
+        long[] strides = ints(node, "strides", new long[] {1, 1});
+        long[] pads = pads(node);
+        long[] extra = ints(node, "output_padding", new long[] {0, 0});
+        long[] kernel = kernel(node);
+        Operand<TFloat32> x = channelsLast(node.input(0));
+        long h = x.shape().get(1);
+        long w = x.shape().get(2);
+        if (h < 0 || w < 0 || extra[0] >= strides[0] || extra[1] >= strides[1]) {
+            throw new TranslationException(node.describe() + ": ConvTranspose needs static image sizes and"
+                    + " output_padding below the stride for training");
+        }
+        long fullH = (h - 1) * strides[0] + kernel[0] + extra[0];
+        long fullW = (w - 1) * strides[1] + kernel[1] + extra[1];
+        Value weight = node.input(1);
+        long outChannels = weight.constValue() != null ? weight.constValue().dim(1)
+                : value(weight).shape().get(1);
+        Operand<org.tensorflow.types.TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
+                tf.constant(new int[] {1}));
+        Operand<org.tensorflow.types.TInt32> sizes = tf.concat(List.of(batch, tf.constant(new int[] {(int) fullH,
+            (int) fullW, (int) outChannels})), tf.constant(0));
+        // ONNX [C_in, C_out, kH, kW] -> TensorFlow's [kH, kW, C_out, C_in]
+        Operand<TFloat32> filter = tf.linalg.transpose(value(weight), tf.constant(new int[] {2, 3, 1, 0}));
+        Operand<TFloat32> y = tf.nn.conv2dBackpropInput(sizes, filter, x, List.of(1L, strides[0], strides[1], 1L),
+                "VALID", org.tensorflow.op.nn.Conv2dBackpropInput.dataFormat("NHWC"));
+        if (pads[0] + pads[1] + pads[2] + pads[3] > 0) {
+            y = tf.stridedSlice(y, tf.constant(ints32(new long[] {0, pads[0], pads[1], 0})),
+                    tf.constant(ints32(new long[] {0, fullH - pads[2], fullW - pads[3], 0})),
+                    tf.constant(new int[] {1, 1, 1, 1}),
+                    org.tensorflow.op.core.StridedSlice.beginMask(0b1001L),
+                    org.tensorflow.op.core.StridedSlice.endMask(0b1001L));
         }
         return node.input(2) == null ? y : tf.nn.biasAdd(y, value(node.input(2)));
     }
@@ -985,8 +1035,11 @@ public final class TrainableModel implements AutoCloseable {
                 Shape.of(constant.dims()), DataBuffers.of(constant.toFloatArray()))));
     }
 
-    /** LayerNormalization over the axes from {@code axis} on, in ONNX's layout. */
-    private Operand<TFloat32> layerNorm(Node node) {
+    /**
+     * LayerNormalization over the axes from {@code axis} on, in ONNX's layout; its optional
+     * outputs Mean and InvStdDev too.
+     */
+    private void layerNorm(Node node) {
         Operand<TFloat32> x = nchw(node.input(0));
         int rank = x.shape().numDimensions();
         long axis = node.intAttribute("axis", -1);
@@ -999,10 +1052,17 @@ public final class TrainableModel implements AutoCloseable {
         Operand<TFloat32> centered = tf.math.sub(x, mean);
         Operand<TFloat32> variance = tf.math.mean(tf.math.mul(centered, centered), tf.constant(axes),
                 org.tensorflow.op.math.Mean.keepDims(true));
-        Operand<TFloat32> y = tf.math.mul(centered, tf.math.rsqrt(tf.math.add(variance,
-                tf.constant(floatAttribute(node, "epsilon", 1e-5f)))));
-        y = tf.math.mul(y, value(node.input(1)));
-        return node.input(2) == null ? y : tf.math.add(y, value(node.input(2)));
+        Operand<TFloat32> inverseDeviation = tf.math.rsqrt(tf.math.add(variance,
+                tf.constant(floatAttribute(node, "epsilon", 1e-5f))));
+        Operand<TFloat32> y = tf.math.mul(tf.math.mul(centered, inverseDeviation), value(node.input(1)));
+        define(node, node.input(2) == null ? y : tf.math.add(y, value(node.input(2))), false);
+        List<Operand<TFloat32>> extra = List.of(mean, inverseDeviation);
+        for (int i = 1; i < node.outputs().size() && i <= extra.size(); i++) {
+            if (node.output(i) != null) {
+                translated.put(node.output(i), extra.get(i - 1));
+                nhwc.put(node.output(i), false);
+            }
+        }
     }
 
     /**

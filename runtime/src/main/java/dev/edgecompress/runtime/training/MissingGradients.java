@@ -1,8 +1,12 @@
 package dev.edgecompress.runtime.training;
 
 import java.util.List;
+import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.TensorFlow;
+import org.tensorflow.op.nn.Conv2d;
+import org.tensorflow.op.nn.Conv2dBackpropFilter;
+import org.tensorflow.op.nn.Conv2dBackpropInput;
 import org.tensorflow.op.quantization.FakeQuantWithMinMaxVars;
 import org.tensorflow.op.quantization.FakeQuantWithMinMaxVarsGradient;
 import org.tensorflow.op.quantization.FakeQuantWithMinMaxVarsPerChannel;
@@ -10,16 +14,21 @@ import org.tensorflow.op.quantization.FakeQuantWithMinMaxVarsPerChannelGradient;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Gradients for TensorFlow's fake-quantization ops, which the Java build ships without: the
- * straight-through estimator (the upstream gradient where min <= x <= max, zero elsewhere; min and
- * max get the sums of the gradient below and above them), computed by TensorFlow's own gradient
- * kernels. Registration is process-wide and happens once.
+ * Gradients the Java build of TensorFlow ships without, registered from Java once per process:
+ * <ul>
+ *   <li>fake quantization: the straight-through estimator (the upstream gradient where
+ *       min <= x <= max, zero elsewhere; min and max get the sums of the gradient below and above
+ *       them), computed by TensorFlow's own gradient kernels;</li>
+ *   <li>Conv2DBackpropInput (ConvTranspose): the input's gradient is the convolution of the
+ *       upstream gradient by the filter, the filter's is Conv2DBackpropFilter, as TensorFlow's
+ *       Python gradient defines them.</li>
+ * </ul>
  */
-final class FakeQuantGradients {
+final class MissingGradients {
 
     private static boolean registered;
 
-    private FakeQuantGradients() {
+    private MissingGradients() {
     }
 
     static synchronized void register() {
@@ -39,6 +48,18 @@ final class FakeQuantGradients {
                     FakeQuantWithMinMaxVarsPerChannelGradient.numBits(op.numBits),
                     FakeQuantWithMinMaxVarsPerChannelGradient.narrowRange(op.narrowRange));
             return List.of(g.backpropsWrtInput(), g.backpropWrtMin(), g.backpropWrtMax());
+        });
+        TensorFlow.registerCustomGradient(Conv2dBackpropInput.Inputs.class, (tf, op, upstream) -> {
+            Operand<TFloat32> gradient = floats(upstream.get(0));
+            @SuppressWarnings("unchecked")
+            Operand<TFloat32> filter = (Operand<TFloat32>) op.filter;
+            @SuppressWarnings("unchecked")
+            Operand<TFloat32> input = (Operand<TFloat32>) op.outBackprop;
+            List<Long> strides = java.util.Arrays.stream(op.strides).boxed().toList();
+            return java.util.Arrays.asList(tf.zerosLike(op.inputSizes),
+                    tf.nn.conv2dBackpropFilter(gradient, tf.shape(filter), input, strides, op.padding,
+                            Conv2dBackpropFilter.dataFormat(op.dataFormat)),
+                    tf.nn.conv2d(gradient, filter, strides, op.padding, Conv2d.dataFormat(op.dataFormat)));
         });
         registered = true;
     }
