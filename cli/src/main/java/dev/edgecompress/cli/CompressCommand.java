@@ -77,6 +77,9 @@ final class CompressCommand implements Command {
                         .desc("where training runs: auto (default: the GPU where TensorFlow can use one, else the"
                                 + " CPU), cpu, or gpu (fails, saying what is missing, without one); the report names"
                                 + " the device that ran").get())
+                .addOption(Option.builder().longOpt("checkpoint").hasArg().argName("DIR")
+                        .desc("save training state to DIR after every epoch; run the same command again after an"
+                                + " interruption and training resumes from the last epoch saved").get())
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
                         .desc("training data for --finetune (.npz; with 'labels' unless distill=1)").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
@@ -138,8 +141,9 @@ final class CompressCommand implements Command {
                 stopAt = accuracy(input, heldOut) - gate.limit() / 100;
             }
         }
-        Compressor compressor = compressor(input, recipe, calibration, training, heldOut, device, stopAt)
-                .progress(passProgress(err));
+        Training trainingRun = training == null ? null : new Training(training, heldOut, device, stopAt,
+                line.hasOption("checkpoint") ? Path.of(line.getOptionValue("checkpoint")) : null);
+        Compressor compressor = compressor(input, recipe, calibration, trainingRun).progress(passProgress(err));
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
         try {
@@ -175,8 +179,7 @@ final class CompressCommand implements Command {
                 List<Gate> accuracyGates = gates.stream().filter(g -> g.kind().needsData()).toList();
                 for (QuantizationSensitivity.NodeSensitivity node : ranking) {
                     fallback.add(node.node());
-                    compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, training,
-                            heldOut, device, stopAt);
+                    compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, trainingRun);
                     steps = compressor.run();
                     written = compressor.export(output, exportOptions);
                     ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
@@ -196,14 +199,22 @@ final class CompressCommand implements Command {
         return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;
     }
 
-    private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Dataset training,
-            Dataset heldOut, TrainingDevice device, double stopAt) throws Exception {
+    /** What training steps train on, where, until when, and where they keep checkpoints. */
+    private record Training(Dataset data, Dataset heldOut, TrainingDevice device, double stopAt, Path checkpoints) {
+    }
+
+    private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Training training)
+            throws Exception {
         Compressor compressor = Compressor.load(input).recipe(recipe);
         if (calibration != null) {
             compressor.calibration(calibration);
         }
         if (training != null) {
-            compressor.training(training, heldOut).device(device).stopTrainingAt(stopAt);
+            compressor.training(training.data(), training.heldOut()).device(training.device())
+                    .stopTrainingAt(training.stopAt());
+            if (training.checkpoints() != null) {
+                compressor.checkpoints(training.checkpoints());
+            }
         }
         return compressor;
     }

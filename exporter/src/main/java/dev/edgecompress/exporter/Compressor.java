@@ -53,6 +53,7 @@ public final class Compressor {
     private Dataset heldOut;
     private TrainingDevice device;
     private double stopAtAccuracy = Double.NaN;
+    private Path checkpoints;
 
     /** Samples per ONNX Runtime call while calibrating. */
     static final int CALIBRATION_BATCH = 64;
@@ -117,6 +118,17 @@ public final class Compressor {
     }
 
     /**
+     * A directory for resume-safe training checkpoints: each training step saves its state there
+     * after every epoch, and a run interrupted and started again with the same settings, data and
+     * model resumes from the last epoch saved, to the same weights.
+     */
+    public Compressor checkpoints(Path directory) {
+        requireNotRun();
+        this.checkpoints = directory;
+        return this;
+    }
+
+    /**
      * Where training runs: {@link TrainingDevice#GPU} fails at run time, naming what is missing,
      * where no GPU can be used. Without this call, the GPU where one can be used, else the CPU.
      */
@@ -161,8 +173,8 @@ public final class Compressor {
                 if (device == TrainingDevice.GPU && TrainingDevice.gpuProblem() != null) {
                     throw new DeviceUnavailableException(TrainingDevice.gpuProblem()); // before any pass runs
                 }
-                Trainer trainer = new RuntimeTrainer(training, source, heldOut,
-                        device == null ? TrainingDevice.best() : device, stopAtAccuracy);
+                Trainer trainer = new RuntimeTrainer(training, source, new RuntimeTrainer.Options(heldOut,
+                        device == null ? TrainingDevice.best() : device, stopAtAccuracy, checkpoints));
                 runContext = runContext.withTrainer(trainer);
             }
             steps = new PassPipeline(withCleanup(passes)).run(model, runContext);

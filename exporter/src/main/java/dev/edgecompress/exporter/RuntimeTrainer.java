@@ -12,6 +12,7 @@ import dev.edgecompress.runtime.SessionConfig;
 import dev.edgecompress.runtime.data.Batches;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.training.CheckpointException;
 import dev.edgecompress.runtime.training.Distillation;
 import dev.edgecompress.runtime.training.MaskSchedule;
 import dev.edgecompress.runtime.training.Optimizer;
@@ -39,22 +40,31 @@ public final class RuntimeTrainer implements Trainer {
 
     private final Dataset data;
     private final Path teacher;
-    private final Dataset heldOut;
-    private final TrainingDevice device;
-    private final double stopAtAccuracy;
+    private final Options options;
+    private int trainings;
 
     /**
-     * Trains on {@code data}; distillation learns from {@code teacher}'s outputs (the original
-     * model); top-1 accuracy is measured on labelled {@code heldOut} after every epoch (null: not);
-     * TensorFlow runs on {@code device}; steps with an early stop end once held-out accuracy
-     * reaches {@code stopAtAccuracy} (NaN: no target).
+     * How training runs.
+     *
+     * @param heldOut labelled data to measure top-1 accuracy on after every epoch (null: none)
+     * @param device where TensorFlow runs
+     * @param stopAtAccuracy the held-out accuracy at which steps with an early stop end (NaN: none)
+     * @param checkpoints a directory for resume-safe checkpoints, one subdirectory per training
+     *     step in pipeline order (null: none)
      */
-    public RuntimeTrainer(Dataset data, Path teacher, Dataset heldOut, TrainingDevice device, double stopAtAccuracy) {
+    public record Options(Dataset heldOut, TrainingDevice device, double stopAtAccuracy, Path checkpoints) {
+
+        /** No held-out data, no early stop, no checkpoints, on {@code device}. */
+        public static Options on(TrainingDevice device) {
+            return new Options(null, device, Double.NaN, null);
+        }
+    }
+
+    /** Trains on {@code data}; distillation learns from {@code teacher}'s outputs (the original model). */
+    public RuntimeTrainer(Dataset data, Path teacher, Options options) {
         this.data = data;
         this.teacher = teacher;
-        this.heldOut = heldOut;
-        this.device = device;
-        this.stopAtAccuracy = stopAtAccuracy;
+        this.options = options;
     }
 
     @Override
@@ -63,9 +73,15 @@ public final class RuntimeTrainer implements Trainer {
         TrainingConfig training = new TrainingConfig(config.epochs(), config.learningRate(), config.batch(), 1,
                 Optimizer.parse(config.optimizer()), config.weightDecay(), TrainingConfig.Decay.parse(config.decay()));
         if (config.earlyStop()) {
-            training = training.stoppingAt(stopAtAccuracy);
+            training = training.stoppingAt(options.stopAtAccuracy());
         }
         training = training.withBatchNormStatistics(config.batchNorm().equals("train"));
+        trainings++;
+        if (options.checkpoints() != null) {
+            training = training.withCheckpoint(options.checkpoints().resolve("step-" + trainings));
+        }
+        Dataset heldOut = options.heldOut();
+        TrainingDevice device = options.device();
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), training.steps(data.size()));
         try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model, device)
@@ -95,6 +111,8 @@ public final class RuntimeTrainer implements Trainer {
             return new Result(report, trainable.activationRanges(), trainable.device().id());
         } catch (TranslationException e) {
             throw new PassConfigException("finetune", e.getMessage());
+        } catch (CheckpointException e) {
+            throw new PassConfigException("checkpoint", e.getMessage());
         }
     }
 

@@ -110,6 +110,44 @@ class FineTuningTest {
     }
 
     @Test
+    void anInterruptedRunResumesFromItsCheckpointToTheSameWeights() throws Exception {
+        Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
+        TrainingConfig config = new TrainingConfig(3, 1e-3, 64, 7);
+        Map<String, Tensor> uninterrupted;
+        try (TrainableModel trainable = TrainableModel.of(prunedMlp())) {
+            trainable.train(train, config, Progress.NONE);
+            uninterrupted = trainable.weights();
+        }
+        TrainingConfig checkpointed = config.withCheckpoint(dir.resolve("checkpoints"));
+        class Interrupted extends RuntimeException {
+        }
+        try (TrainableModel trainable = TrainableModel.of(prunedMlp())) {
+            assertThrows(Interrupted.class, () -> trainable.train(train, checkpointed, (task, done, total) -> {
+                if (task.equals("epoch 2") && done > total / 2) {
+                    throw new Interrupted(); // the process dies halfway through epoch 2
+                }
+            }));
+        }
+        try (TrainableModel trainable = TrainableModel.of(prunedMlp())) {
+            List<TrainableModel.Epoch> epochs = trainable.train(train, checkpointed, Progress.NONE);
+            assertEquals(3, epochs.size(), "epoch 1 from the checkpoint, 2 and 3 trained");
+            for (Map.Entry<String, Tensor> weight : trainable.weights().entrySet()) {
+                assertTrue(java.util.Arrays.equals(uninterrupted.get(weight.getKey()).toFloatArray(),
+                        weight.getValue().toFloatArray()), weight.getKey() + " differs from the uninterrupted run's");
+            }
+        }
+        try (TrainableModel trainable = TrainableModel.of(prunedMlp())) {
+            var e = assertThrows(dev.edgecompress.runtime.training.CheckpointException.class, () -> trainable.train(train,
+                    new TrainingConfig(3, 2e-3, 64, 7).withCheckpoint(dir.resolve("checkpoints")), Progress.NONE));
+            assertTrue(e.getMessage().contains("holds a checkpoint of another training run"), e.getMessage());
+        }
+    }
+
+    private static Model prunedMlp() throws Exception {
+        return Compressor.load(TestModels.model("mlp.onnx")).prune("l1", 0.9).model();
+    }
+
+    @Test
     void trainingIsDeterministic() throws Exception {
         // Two runs with the same seed give the same weights: no update is lost to, or read early
         // by, another op of the same step.

@@ -69,8 +69,8 @@ class QuantizationAwareTrainingTest {
         Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
         Dataset images = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz")).head(256);
         Model model = ModelImporter.load(TestModels.model(name));
-        RecordingTrainer trainer = new RecordingTrainer(new RuntimeTrainer(train, TestModels.model(name), null,
-                dev.edgecompress.runtime.training.TrainingDevice.CPU, Double.NaN));
+        RecordingTrainer trainer = new RecordingTrainer(new RuntimeTrainer(train, TestModels.model(name),
+                RuntimeTrainer.Options.on(dev.edgecompress.runtime.training.TrainingDevice.CPU)));
         List<Pass> passes = new ArrayList<>(Cleanup.passes());
         passes.addAll(Steps.create("quantize", Map.of("mode", "qat", "epochs", 1, "lr", 1e-4)));
         PassContext context = PassContext.quiet().withTrainer(trainer)

@@ -69,6 +69,8 @@ public final class TrainableModel implements AutoCloseable {
     private final Map<String, double[]> initialRanges;
     private final Map<String, Integer> weightAxes;
     private final Map<String, Range> ranges = new LinkedHashMap<>();
+    /** A digest of the starting weights: part of a checkpoint's fingerprint. */
+    private int initialWeightsDigest;
     /** BatchNormalization's running means and variances, by initializer name. */
     private final Map<String, Variable<TFloat32>> statistics = new LinkedHashMap<>();
     private final List<Op> statisticUpdates = new ArrayList<>();
@@ -192,6 +194,7 @@ public final class TrainableModel implements AutoCloseable {
         if (pruned && dims.length > 1) {
             masks.put(weight.name(), mask);
         }
+        initialWeightsDigest = 31 * initialWeightsDigest + java.util.Arrays.hashCode(values);
         Integer axis = weightAxes.get(weight.name());
         translated.put(weight, axis == null ? variable : fakeQuantizedWeight(variable, dims.length, axis));
     }
@@ -1245,9 +1248,29 @@ public final class TrainableModel implements AutoCloseable {
         long totalSteps = config.steps(data.size());
         double sparsity = Double.NaN;
         String input = inputs.keySet().iterator().next();
+        String fingerprint = config.identity() + "," + data.source().getFileName() + "," + data.size() + ","
+                + schedule.weights().size() + "," + (distillation == null ? "-" : distillation.weight() + ","
+                + distillation.temperature()) + "," + initialWeightsDigest + "," + new java.util.TreeSet<>(ranges.keySet())
+                + "," + new java.util.TreeMap<>(weightAxes);
+        int resumeAfter = 0;
+        TrainingCheckpoint.Saved saved = config.checkpoint() == null ? null
+                : TrainingCheckpoint.load(config.checkpoint(), fingerprint);
+        if (saved != null) {
+            saved.restore(session);
+            epochs.addAll(saved.epochs());
+            step = saved.step();
+            resumeAfter = saved.epochs().size();
+            sparsity = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).sparsity();
+            if (resumeAfter > 0 && epochs.get(resumeAfter - 1).heldOutAccuracy() >= config.stopAtAccuracy()) {
+                return epochs; // it had stopped early
+            }
+        }
         for (int epoch = 1; epoch <= config.epochs(); epoch++) {
-            long start = System.nanoTime();
             int[] order = view.shuffled(random);
+            if (epoch <= resumeAfter) {
+                continue; // done before the interruption; the shuffle is replayed to keep the order
+            }
+            long start = System.nanoTime();
             double lossSum = 0;
             int batches = 0;
             for (int offset = 0; offset < order.length; offset += config.batch()) {
@@ -1288,6 +1311,9 @@ public final class TrainableModel implements AutoCloseable {
             double seconds = (System.nanoTime() - start) / 1e9;
             double heldOutAccuracy = heldOut == null ? Double.NaN : accuracy(heldOut);
             epochs.add(new Epoch(epoch, lossSum / batches, seconds, order.length / seconds, sparsity, heldOutAccuracy));
+            if (config.checkpoint() != null) {
+                TrainingCheckpoint.save(config.checkpoint(), fingerprint, session, epochs, step);
+            }
             if (heldOutAccuracy >= config.stopAtAccuracy()) {
                 break;
             }

@@ -16,9 +16,12 @@ package dev.edgecompress.runtime.training;
  * @param batchNormStatistics whether BatchNormalization normalizes by each batch's statistics while
  *     training and updates its running statistics (as PyTorch's {@code train()}), rather than
  *     keeping them frozen
+ * @param checkpoint a directory where the state is saved after every epoch and from which an
+ *     interrupted run of the same training resumes; null for none
  */
 public record TrainingConfig(int epochs, double learningRate, int batch, long seed, Optimizer optimizer,
-        double weightDecay, Decay decay, double stopAtAccuracy, boolean batchNormStatistics) {
+        double weightDecay, Decay decay, double stopAtAccuracy, boolean batchNormStatistics,
+        java.nio.file.Path checkpoint) {
 
     /** How the step size changes over the training steps. */
     public enum Decay {
@@ -55,19 +58,31 @@ public record TrainingConfig(int epochs, double learningRate, int batch, long se
     /** Every epoch, without early stop, BatchNormalization on batch statistics. */
     public TrainingConfig(int epochs, double learningRate, int batch, long seed, Optimizer optimizer,
             double weightDecay, Decay decay) {
-        this(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, Double.NaN, true);
+        this(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, Double.NaN, true, null);
     }
 
     /** This config, ending early once held-out top-1 accuracy reaches {@code accuracy}. */
     public TrainingConfig stoppingAt(double accuracy) {
         return new TrainingConfig(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, accuracy,
-                batchNormStatistics);
+                batchNormStatistics, checkpoint);
     }
 
     /** This config with BatchNormalization's statistics trained or frozen. */
     public TrainingConfig withBatchNormStatistics(boolean train) {
         return new TrainingConfig(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, stopAtAccuracy,
-                train);
+                train, checkpoint);
+    }
+
+    /** This config, saving its state to {@code directory} after every epoch and resuming from it. */
+    public TrainingConfig withCheckpoint(java.nio.file.Path directory) {
+        return new TrainingConfig(epochs, learningRate, batch, seed, optimizer, weightDecay, decay, stopAtAccuracy,
+                batchNormStatistics, directory);
+    }
+
+    /** What makes two trainings the same run, for checkpoints: everything but where they are kept. */
+    String identity() {
+        return epochs + "," + learningRate + "," + batch + "," + seed + "," + optimizer.id() + "," + weightDecay + ","
+                + decay + "," + stopAtAccuracy + "," + batchNormStatistics;
     }
 
     /** Training steps in all over {@code samples}: one per batch, every epoch. */
