@@ -18,7 +18,8 @@ import org.tensorflow.Session;
  * (weights, optimizer moments, pruning masks, BatchNormalization statistics, quantization ranges)
  * through TensorFlow's saver, and the epochs done. A new checkpoint is written beside the last
  * one and then takes its place, so an interruption at any moment leaves a whole checkpoint.
- * The fingerprint names the run (configuration and data); a checkpoint of another run is refused.
+ * Each run (its settings, data and starting weights: the fingerprint) keeps its checkpoints in a
+ * subdirectory named by the fingerprint's hash, so runs that differ never resume from each other's.
  */
 final class TrainingCheckpoint {
 
@@ -40,8 +41,9 @@ final class TrainingCheckpoint {
 
     /** The checkpoint in {@code directory} for this run, or null when there is none yet. */
     static Saved load(Path directory, String fingerprint) {
+        Path run = directory.resolve(hash(fingerprint));
         for (String name : List.of(LAST, NEXT)) {
-            Path state = directory.resolve(name).resolve(STATE);
+            Path state = run.resolve(name).resolve(STATE);
             if (!Files.isRegularFile(state)) {
                 continue;
             }
@@ -52,8 +54,8 @@ final class TrainingCheckpoint {
                 throw new CheckpointException(state + ": cannot read the checkpoint: " + e.getMessage(), e);
             }
             if (!fingerprint.equals(properties.getProperty("fingerprint"))) {
-                throw new CheckpointException(directory + " holds a checkpoint of another training run (of other"
-                        + " settings, data or weights); remove it or choose another directory", null);
+                throw new CheckpointException(run + " holds a checkpoint of another training run (a hash"
+                        + " collision); remove it", null);
             }
             int done = Integer.parseInt(properties.getProperty("epochs"));
             List<TrainableModel.Epoch> epochs = new ArrayList<>();
@@ -62,7 +64,7 @@ final class TrainingCheckpoint {
                 epochs.add(new TrainableModel.Epoch(e, Double.parseDouble(f[0]), Double.parseDouble(f[1]),
                         Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])));
             }
-            return new Saved(directory.resolve(name), epochs, Long.parseLong(properties.getProperty("step")));
+            return new Saved(run.resolve(name), epochs, Long.parseLong(properties.getProperty("step")));
         }
         return null;
     }
@@ -70,8 +72,9 @@ final class TrainingCheckpoint {
     /** Writes the session's variables and the epochs done, then makes them the last checkpoint. */
     static void save(Path directory, String fingerprint, Session session, List<TrainableModel.Epoch> epochs,
             long step) {
-        Path next = directory.resolve(NEXT);
-        Path last = directory.resolve(LAST);
+        Path run = directory.resolve(hash(fingerprint));
+        Path next = run.resolve(NEXT);
+        Path last = run.resolve(LAST);
         try {
             deleteTree(next);
             Files.createDirectories(next);
@@ -94,6 +97,17 @@ final class TrainingCheckpoint {
             Files.move(next, last);
         } catch (IOException e) {
             throw new CheckpointException(directory + ": cannot write the checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /** The run's subdirectory name: 16 hex digits of the fingerprint's SHA-256. */
+    private static String hash(String fingerprint) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(fingerprint.getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
     }
 
