@@ -99,9 +99,8 @@ public final class RuntimeTrainer implements Trainer {
                 entry.put("loss", epoch.loss());
                 entry.put("seconds", epoch.seconds());
                 entry.put("samples_per_second", epoch.samplesPerSecond());
-                if (config.schedule() != null) {
-                    entry.put("sparsity", Double.isNaN(epoch.sparsity()) ? config.schedule().initialSparsity()
-                            : epoch.sparsity());
+                if (!Double.isNaN(epoch.sparsity())) {
+                    entry.put("sparsity", epoch.sparsity());
                 }
                 if (!Double.isNaN(epoch.heldOutAccuracy())) {
                     entry.put("held_out_accuracy", epoch.heldOutAccuracy());

@@ -191,6 +191,15 @@ class FineTuningTest {
         assertEquals(0.9, (double) epochs.get(5).get("sparsity"), 1e-6);
         assertTrue((double) epochs.get(1).get("sparsity") < 0.9, epochs.toString());
 
+        // An epoch that ends before the first cut reports the zeros really there, not a target.
+        Compressor late = Compressor.load(TestModels.model("mlp.onnx")).training(heldOut).prune("l1", 0.5)
+                .step("finetune", Map.of("epochs", 2, "schedule", Map.of("initial_sparsity", 0.6,
+                        "final_sparsity", 0.8, "begin_step", 9, "end_step", 16, "frequency", 4)));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> lateEpochs = (List<Map<String, Object>>) late.run().get(1).changed().get("epochs");
+        assertEquals(0.5, (double) lateEpochs.get(0).get("sparsity"), 1e-5, "the one-shot 50% before any cut");
+        assertEquals(0.8, (double) lateEpochs.get(1).get("sparsity"), 1e-6);
+
         Path out = dir.resolve("gradual.onnx");
         ModelExporter.write(model, out);
         Compressor oneShot = Compressor.load(TestModels.model("mlp.onnx")).prune("l1", 0.9);

@@ -1246,7 +1246,8 @@ public final class TrainableModel implements AutoCloseable {
         List<Epoch> epochs = new ArrayList<>();
         long step = 0;
         long totalSteps = config.steps(data.size());
-        double sparsity = Double.NaN;
+        // Before the schedule's first cut, the zeros already there (a one-shot pruning before it).
+        double sparsity = schedule.weights().isEmpty() ? Double.NaN : zeroFraction(values(schedule.weights()));
         String input = inputs.keySet().iterator().next();
         String fingerprint = config.identity() + "," + data.source().getFileName() + "," + data.size() + ","
                 + schedule.weights().size() + "," + (distillation == null ? "-" : distillation.weight() + ","
@@ -1260,7 +1261,7 @@ public final class TrainableModel implements AutoCloseable {
             epochs.addAll(saved.epochs());
             step = saved.step();
             resumeAfter = saved.epochs().size();
-            sparsity = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).sparsity();
+            sparsity = epochs.isEmpty() ? sparsity : epochs.get(epochs.size() - 1).sparsity();
             if (resumeAfter > 0 && epochs.get(resumeAfter - 1).heldOutAccuracy() >= config.stopAtAccuracy()) {
                 return epochs; // it had stopped early
             }
@@ -1319,6 +1320,18 @@ public final class TrainableModel implements AutoCloseable {
             }
         }
         return epochs;
+    }
+
+    private static double zeroFraction(Map<String, float[]> weights) {
+        long zeros = 0;
+        long total = 0;
+        for (float[] values : weights.values()) {
+            for (float v : values) {
+                zeros += v == 0 ? 1 : 0;
+            }
+            total += values.length;
+        }
+        return (double) zeros / total;
     }
 
     /** Sets the scheduled masks for {@code step} and applies them; returns the fraction masked. */
