@@ -97,7 +97,8 @@ final class CompressCommand implements Command {
                         .desc("rank the quantized nodes by the damage each does alone (on --data), and print it")
                         .get())
                 .addOption(Option.builder().longOpt("calib").hasArg().argName("DATA")
-                        .desc("calibration data for static quantization (default: 512 samples spread over --data)")
+                        .desc("calibration data for static quantization and QAT (default: 512 samples spread over --train,"
+                                + " else over --data)")
                         .get())
                 .addOption(Option.builder().longOpt("recipe").hasArg().argName("FILE.json")
                         .desc("the pipeline as a file: ordered steps and gates (see README)").get())
@@ -248,7 +249,7 @@ final class CompressCommand implements Command {
         }
     }
 
-    /** Calibration samples when a step quantizes statically: --calib, else a sample of --data. */
+    /** Calibration samples when a step quantizes statically: --calib, else a sample of --train or --data. */
     private static Dataset calibrationData(CommandLine line, Recipe recipe) throws Exception {
         boolean needed = recipe.steps().stream().anyMatch(s -> s.type().equals("quantize")
                 && !"dynamic".equals(s.params().getOrDefault("mode", "static")));
@@ -258,13 +259,17 @@ final class CompressCommand implements Command {
         if (line.hasOption("calib")) {
             return Dataset.load(Path.of(line.getOptionValue("calib")));
         }
-        if (line.hasOption("data")) {
-            return Dataset.load(Path.of(line.getOptionValue("data"))).sample(CALIBRATION_SAMPLES);
+        // Training data first: the held-out data is for judging the result, not for shaping it.
+        for (String option : List.of("train", "data")) {
+            if (line.hasOption(option)) {
+                return Dataset.load(Path.of(line.getOptionValue(option))).sample(CALIBRATION_SAMPLES);
+            }
         }
-        throw new UsageException("static quantization needs calibration data: --calib DATA (or --data to sample from)");
+        throw new UsageException("static quantization needs calibration data: --calib DATA (or --train or --data to"
+                + " sample from)");
     }
 
-    /** Samples taken from --data for calibration when no --calib is given. */
+    /** Samples taken from --train or --data for calibration when no --calib is given. */
     static final int CALIBRATION_SAMPLES = 512;
 
     /** The recipe file, or the recipe the pass options stand for; never both. */

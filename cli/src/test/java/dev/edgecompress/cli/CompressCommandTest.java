@@ -105,6 +105,17 @@ class CompressCommandTest {
     }
 
     @Test
+    void withoutCalibrationDataQuantizationSamplesTheTrainingData() throws Exception {
+        Path report = dir.resolve("report.json");
+        assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("q.onnx").toString(), "--finetune",
+                "epochs=1", "--quantize", "static", "--train", DATA, "--report", report.toString()), cli.stderr());
+        JsonNode steps = Json.mapper().readTree(Files.readString(report)).get("steps");
+        JsonNode quantize = steps.get(steps.size() - 5);
+        assertEquals("quantize-static", quantize.get("pass").asText());
+        assertEquals(512, quantize.get("changed").get("calibration_samples").asInt());
+    }
+
+    @Test
     void lowRankReportsEachLayer() throws Exception {
         Path report = dir.resolve("report.json");
         assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("lr.onnx").toString(), "--low-rank",

@@ -49,8 +49,8 @@ public final class PassContext {
     /** The calibration data; fails with the reason when there is none. */
     public ActivationSource activations(String pass) {
         if (activations == null) {
-            throw new PassConfigException("calibration", pass + " needs calibration data (--calib, or --data to"
-                    + " sample from)");
+            throw new PassConfigException("calibration", pass + " needs calibration data (--calib, or --train or"
+                    + " --data to sample from)");
         }
         return activations;
     }
