@@ -77,3 +77,8 @@ rm -rf "$work/checkpoints"
 run "l1 90% + finetune 10 epochs with --checkpoint + static" mlp.onnx --prune l1:0.9 --finetune epochs=10,lr=0.001 \
   --quantize static --train "$train60k" --checkpoint "$work/checkpoints"
 du -sh "$work/checkpoints" | sed 's/^/checkpoints on disk: /'
+echo "## Optimizers (MLP, l1 90%, 10 epochs on 60k, static int8)"
+for optimizer in sgd,lr=0.05 momentum,lr=0.01 rmsprop,lr=0.0005 adagrad,lr=0.01 adam,lr=0.001,weight_decay=0.0001; do
+  run "optimizer=$optimizer" mlp.onnx --prune l1:0.9 --finetune "epochs=10,optimizer=$optimizer" --quantize static \
+    --train "$train60k"
+done
