@@ -33,7 +33,8 @@ class FineTuningTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp.onnx", "mlp_unfolded_op13.onnx", "lenet5_bn.onnx", "lenet5_bn_unfolded_op13.onnx"})
+    @ValueSource(strings = {"mlp.onnx", "mlp_unfolded_op13.onnx", "lenet5_bn.onnx", "lenet5_bn_unfolded_op13.onnx",
+        "resnet_tiny.onnx", "vit_tiny.onnx"})
     void theTensorFlowGraphComputesWhatOnnxRuntimeComputes(String name) throws Exception {
         Path file = TestModels.model(name);
         Dataset images = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz")).head(16);
@@ -151,6 +152,18 @@ class FineTuningTest {
 
     private static Model prunedMlp() throws Exception {
         return Compressor.load(TestModels.model("mlp.onnx")).prune("l1", 0.9).model();
+    }
+
+    /** PyTorch exports beyond the shared models: a residual CNN and a one-block vision transformer. */
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet_tiny.onnx", "vit_tiny.onnx"})
+    void exportedNetworksPruneAndTrain(String name) throws Exception {
+        Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
+        Compressor compressor = Compressor.load(TestModels.model(name)).training(train).prune("l1", 0.5)
+                .step("finetune", Map.of("epochs", 3, "lr", 1e-3));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) compressor.run().get(1).changed().get("epochs");
+        assertTrue((double) epochs.get(2).get("loss") < (double) epochs.get(0).get("loss"), name + ": " + epochs);
     }
 
     @Test

@@ -64,7 +64,7 @@ class QuantizationAwareTrainingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp.onnx", "lenet5_bn.onnx"})
+    @ValueSource(strings = {"mlp.onnx", "lenet5_bn.onnx", "resnet_tiny.onnx", "vit_tiny.onnx"})
     void theExportedModelComputesOnOnnxRuntimeWhatTrainingSaw(String name) throws Exception {
         Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
         Dataset images = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz")).head(256);

@@ -91,6 +91,19 @@ final class GraphTranslation {
         return operand;
     }
 
+    /**
+     * The value of a constant known while translating: an initializer, or the output of a Constant
+     * node (exporters write shapes, axes and slice bounds as either); null otherwise.
+     */
+    private static Tensor known(Value value) {
+        if (value.constValue() != null) {
+            return value.constValue();
+        }
+        Node producer = value.producer();
+        return producer != null && producer.opType().equals("Constant") && producer.normalizedDomain().isEmpty()
+                && producer.attribute("value") != null ? producer.attribute("value").asTensor() : null;
+    }
+
     private Operand<?> constant(Tensor constant, String name) {
         return switch (constant.type()) {
             case FLOAT -> tf.constant(Shape.of(constant.dims()), DataBuffers.of(constant.toFloatArray()));
@@ -194,7 +207,7 @@ final class GraphTranslation {
 
     /** The operators translated (some attribute values are refused, naming the node). */
     static final Set<String> SUPPORTED = Set.of("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt",
-            "Neg", "Abs", "Exp", "Log", "Reciprocal", "Erf", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Gelu",
+            "Neg", "Abs", "Exp", "Log", "Reciprocal", "Cast", "Erf", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Gelu",
             "Softmax", "LogSoftmax", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
             "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
             "Concat", "Slice", "Gather",
@@ -222,6 +235,16 @@ final class GraphTranslation {
             case "Log" -> define(node, tf.math.log(value(x)), isNhwc(x));
             case "Reciprocal" -> define(node, tf.math.reciprocal(value(x)), isNhwc(x));
             case "Identity", "Dropout" -> define(node, any(x), isNhwc(x));
+            case "Cast" -> {
+                DataType to = DataType.fromCode((int) node.intAttribute("to", 0));
+                Operand<?> in = anyNchw(x);
+                define(node, switch (to) {
+                    case FLOAT -> in.type() == TFloat32.class ? in : tf.dtypes.cast(in, TFloat32.class);
+                    case INT64, INT32 -> in.type() == TInt64.class ? in : tf.dtypes.cast(in, TInt64.class);
+                    default -> throw new TranslationException(node.describe() + ": Cast to " + to
+                            + " is not supported for training");
+                }, false);
+            }
             case "Constant" -> {
                 if (node.attribute("value") == null) {
                     throw new TranslationException(node.describe()
@@ -376,10 +399,10 @@ final class GraphTranslation {
         if (axes == null) {
             return null;
         }
-        if (axes.constValue() == null) {
+        if (known(axes) == null) {
             throw new TranslationException(node.describe() + ": axes computed at run time are not supported");
         }
-        return longs(axes.constValue());
+        return longs(known(axes));
     }
 
     private Operand<TFloat32> clip(Node node) {
@@ -414,7 +437,7 @@ final class GraphTranslation {
     private Operand<?> reshape(Node node) {
         Operand<?> in = anyNchw(node.input(0));
         Value shapeValue = node.input(1);
-        if (shapeValue.constValue() == null) {
+        if (known(shapeValue) == null) {
             Operand<TInt64> shape = integers(shapeValue);
             if (node.intAttribute("allowzero", 0) == 1) {
                 return tf.reshape(in, shape);
@@ -431,7 +454,7 @@ final class GraphTranslation {
                             new long[] {length - rank}), tf.constant(1L))), tf.constant(0));
             return tf.reshape(in, tf.select(tf.math.equal(shape, tf.constant(0L)), aligned, shape));
         }
-        long[] shape = longs(shapeValue.constValue());
+        long[] shape = longs(known(shapeValue));
         boolean copies = node.intAttribute("allowzero", 0) == 0 && java.util.Arrays.stream(shape).anyMatch(d -> d == 0);
         if (!copies) {
             return tf.reshape(in, tf.constant(shape));
@@ -485,15 +508,15 @@ final class GraphTranslation {
             steps = null;
         } else {
             for (int i = 1; i < node.inputs().size(); i++) {
-                if (node.input(i) != null && node.input(i).constValue() == null) {
+                if (node.input(i) != null && known(node.input(i)) == null) {
                     throw new TranslationException(node.describe() + ": Slice bounds computed at run time are not"
                             + " supported");
                 }
             }
-            starts = longs(node.input(1).constValue());
-            ends = longs(node.input(2).constValue());
-            axes = node.input(3) == null ? null : longs(node.input(3).constValue());
-            steps = node.input(4) == null ? null : longs(node.input(4).constValue());
+            starts = longs(known(node.input(1)));
+            ends = longs(known(node.input(2)));
+            axes = node.input(3) == null ? null : longs(known(node.input(3)));
+            steps = node.input(4) == null ? null : longs(known(node.input(4)));
         }
         long[] begin = new long[rank];
         long[] end = new long[rank];
@@ -556,7 +579,7 @@ final class GraphTranslation {
 
     /** Whether a constant broadcasts against an NHWC image once moved to NHWC: a scalar, or rank 3 or 4. */
     private static boolean channelsLastCompatible(Value value) {
-        Tensor constant = value.constValue();
+        Tensor constant = known(value);
         return constant != null && constant.type() == DataType.FLOAT
                 && (constant.elementCount() == 1 || constant.rank() == 3 || constant.rank() == 4);
     }
@@ -565,7 +588,7 @@ final class GraphTranslation {
         if (isNhwc(value)) {
             return value(value);
         }
-        Tensor constant = value.constValue();
+        Tensor constant = known(value);
         Operand<TFloat32> operand = value(value);
         if (constant.elementCount() == 1 || constant.rank() < 3) {
             return operand;
