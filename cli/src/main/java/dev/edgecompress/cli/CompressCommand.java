@@ -71,6 +71,8 @@ final class CompressCommand implements Command {
                                 + " optimizer=adam (default)|sgd|momentum|rmsprop|adagrad, weight_decay=W (L2),"
                                 + " decay=constant|cosine (to zero by the end)|step (/10 at 50% and 75%);"
                                 + " distill=A[,temperature=T] learns the share A from the original model's outputs;"
+                                + " early_stop=1 ends at the first epoch meeting --max-accuracy-drop on --data;"
+                                + " batch_norm=train (default)|frozen;"
                                 + " add final_sparsity=S,end_step=T[,begin_step=,frequency=,"
                                 + "initial_sparsity=,power=] to prune gradually (global L1) while training").get())
                 .addOption(Option.builder().longOpt("device").hasArg().argName("auto|cpu|gpu")
@@ -81,7 +83,8 @@ final class CompressCommand implements Command {
                         .desc("save training state to DIR after every epoch; run the same command again after an"
                                 + " interruption and training resumes from the last epoch saved").get())
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
-                        .desc("training data for --finetune (.npz; with 'labels' unless distill=1)").get())
+                        .desc("training data for --finetune and --quantize qat (.npz; with 'labels' unless distill=1)")
+                        .get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
                         .desc("int8 quantization: static (QDQ; calibrated on --calib), dynamic, or qat"
                                 + "[,epochs=N,lr=X,...] (quantization-aware training on --train, as --finetune takes"
