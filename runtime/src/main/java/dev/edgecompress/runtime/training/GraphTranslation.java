@@ -660,8 +660,15 @@ final class GraphTranslation {
         if (dilated) {
             x = toBatches(x, dilations);
         }
+        long channels = x.shape().get(3);
         if (group == 1) {
             y = tf.nn.conv2d(x, hwio, stride, "VALID", Conv2d.dataFormat("NHWC"));
+        } else if (group == channels && hwio.shape().get(2) == 1) {
+            // Depthwise: ONNX [C * m, 1, kH, kW] is [kH, kW, C, m] for TensorFlow (output c * m + j).
+            Operand<TFloat32> filter = tf.reshape(hwio, tf.constant(new long[] {hwio.shape().get(0),
+                hwio.shape().get(1), channels, -1}));
+            y = tf.nn.depthwiseConv2dNative(x, filter, stride, "VALID",
+                    org.tensorflow.op.nn.DepthwiseConv2dNative.dataFormat("NHWC"));
         } else {
             List<Operand<TFloat32>> outputs = new ArrayList<>();
             List<Output<TFloat32>> xs = tf.split(tf.constant(3), x, (long) group).output();
