@@ -103,7 +103,7 @@ public final class QuantizationSensitivity {
     private static Map<String, Object> staticStep(Map<String, Object> quantizeStep) {
         Map<String, Object> params = new LinkedHashMap<>();
         quantizeStep.forEach((key, value) -> {
-            if (Set.of("mode", "calibration", "percentile", "per_channel", "activations").contains(key)) {
+            if (Steps.QUANTIZATION_KEYS.contains(key) && !key.equals("exclude")) {
                 params.put(key, value);
             }
         });

@@ -130,10 +130,13 @@ public final class Steps {
                 string(p, "batch_norm", "train"));
     }
 
+    /** The fields of a quantize step that say how to quantize (qat adds the training fields). */
+    public static final Set<String> QUANTIZATION_KEYS = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(
+            List.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude")));
+
     private static Pass quantize(Map<String, Object> p) {
         String mode = string(p, "mode", "static");
-        Set<String> fields = new LinkedHashSet<>(List.of("mode", "calibration", "percentile", "per_channel",
-                "activations", "exclude"));
+        Set<String> fields = new LinkedHashSet<>(QUANTIZATION_KEYS);
         if (mode.equals("qat")) {
             fields.addAll(TRAINING_KEYS);
         }

@@ -8,6 +8,8 @@ import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.runtime.metrics.Accuracy;
+import dev.edgecompress.runtime.metrics.Rows;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -562,23 +564,17 @@ public final class TrainableModel implements AutoCloseable {
         long[] labels = data.labels();
         int[] order = view.inOrder();
         Operand<TFloat32> logits = logits();
-        long correct = 0;
+        Accuracy accuracy = new Accuracy();
         for (int offset = 0; offset < order.length; offset += EVALUATION_BATCH) {
             int count = Math.min(EVALUATION_BATCH, order.length - offset);
             try (TFloat32 x = view.inputs(order, offset, count);
                     Result r = session.runner().feed(inputs.values().iterator().next(), x).fetch(logits).run()) {
                 float[] scores = floats((TFloat32) r.get(0));
-                int classes = scores.length / count;
-                for (int i = 0; i < count; i++) {
-                    int best = 0;
-                    for (int c = 1; c < classes; c++) {
-                        best = scores[i * classes + c] > scores[i * classes + best] ? c : best;
-                    }
-                    correct += best == labels[offset + i] ? 1 : 0;
-                }
+                accuracy.add(Rows.of(Tensor.ofFloats(new long[] {count, scores.length / count}, scores), count),
+                        labels, offset);
             }
         }
-        return (double) correct / order.length;
+        return accuracy.value();
     }
 
     /**
