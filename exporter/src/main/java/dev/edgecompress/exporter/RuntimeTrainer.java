@@ -42,6 +42,7 @@ public final class RuntimeTrainer implements Trainer {
     private final Path teacher;
     private final Options options;
     private int trainings;
+    private Tensor teacherLogits;
 
     /**
      * How training runs.
@@ -117,6 +118,13 @@ public final class RuntimeTrainer implements Trainer {
 
     /** The teacher's first output for every training sample, [samples, classes]. */
     private Tensor teacherLogits() {
+        if (teacherLogits == null) {
+            teacherLogits = computeTeacherLogits(); // once: every distilling step learns from the same teacher
+        }
+        return teacherLogits;
+    }
+
+    private Tensor computeTeacherLogits() {
         try (InferenceSession session = InferenceSession.open(teacher, SessionConfig.defaults())) {
             String output = session.outputs().get(0).name();
             float[] logits = null;
