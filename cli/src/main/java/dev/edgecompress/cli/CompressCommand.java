@@ -128,25 +128,7 @@ final class CompressCommand implements Command {
         List<Gate> gates = mergeGates(recipe.gates(), SharedOptions.gates(line));
 
         Dataset calibration = calibrationData(line, recipe);
-        Dataset training = null;
-        Dataset heldOut = null;
-        if (recipe.trains()) {
-            if (!line.hasOption("train")) {
-                throw new UsageException("--finetune and --quantize qat need training data: --train DATA (with"
-                        + " labels, or without under distill=1)");
-            }
-            training = Dataset.load(Path.of(line.getOptionValue("train")));
-            heldOut = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
-        }
-        TrainingDevice device = trainingDevice(line);
-        double stopAt = Double.NaN;
-        for (Gate gate : gates) {
-            if (gate.kind() == Gate.Kind.MAX_ACCURACY_DROP && heldOut != null && recipe.stopsEarly()) {
-                stopAt = accuracy(input, heldOut) - gate.limit() / 100;
-            }
-        }
-        Training trainingRun = training == null ? null : new Training(training, heldOut, device, stopAt,
-                line.hasOption("checkpoint") ? Path.of(line.getOptionValue("checkpoint")) : null);
+        Training trainingRun = training(line, recipe, gates, input);
         Compressor compressor = compressor(input, recipe, calibration, trainingRun).progress(passProgress(err));
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
@@ -205,6 +187,30 @@ final class CompressCommand implements Command {
 
     /** What training steps train on, where, until when, and where they keep checkpoints. */
     private record Training(Dataset data, Dataset heldOut, TrainingDevice device, double stopAt, Path checkpoints) {
+    }
+
+    /**
+     * The training a recipe's training steps need, or null when none trains: --train, --data as
+     * held-out data, --device, --checkpoint, and for early stops the accuracy the gate asks for.
+     */
+    private static Training training(CommandLine line, Recipe recipe, List<Gate> gates, Path input) throws Exception {
+        if (!recipe.trains()) {
+            return null;
+        }
+        if (!line.hasOption("train")) {
+            throw new UsageException("--finetune and --quantize qat need training data: --train DATA (with"
+                    + " labels, or without under distill=1)");
+        }
+        Dataset data = Dataset.load(Path.of(line.getOptionValue("train")));
+        Dataset heldOut = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
+        double stopAt = Double.NaN;
+        for (Gate gate : gates) {
+            if (gate.kind() == Gate.Kind.MAX_ACCURACY_DROP && heldOut != null && recipe.stopsEarly()) {
+                stopAt = accuracy(input, heldOut) - gate.limit() / 100;
+            }
+        }
+        return new Training(data, heldOut, trainingDevice(line), stopAt,
+                line.hasOption("checkpoint") ? Path.of(line.getOptionValue("checkpoint")) : null);
     }
 
     private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Training training)
