@@ -18,7 +18,6 @@ import dev.edgecompress.passes.finetune.TrainingPass;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
-import dev.edgecompress.runtime.training.DeviceUnavailableException;
 import dev.edgecompress.runtime.training.TrainingDevice;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -170,11 +169,10 @@ public final class Compressor {
             checkTrainingSteps();
             PassContext runContext = activations == null ? context : context.withActivations(activations);
             if (training != null) {
-                if (device == TrainingDevice.GPU && TrainingDevice.gpuProblem() != null) {
-                    throw new DeviceUnavailableException(TrainingDevice.gpuProblem()); // before any pass runs
-                }
+                TrainingDevice trainingDevice = device == null ? TrainingDevice.best() : device;
+                trainingDevice.requireUsable(); // before any pass runs
                 Trainer trainer = new RuntimeTrainer(training, source, new RuntimeTrainer.Options(heldOut,
-                        device == null ? TrainingDevice.best() : device, stopAtAccuracy, checkpoints));
+                        trainingDevice, stopAtAccuracy, checkpoints));
                 runContext = runContext.withTrainer(trainer);
             }
             steps = new PassPipeline(withCleanup(passes)).run(model, runContext);

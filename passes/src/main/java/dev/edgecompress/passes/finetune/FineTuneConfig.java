@@ -36,11 +36,6 @@ public record FineTuneConfig(int epochs, double learningRate, int batch, String 
     /** The temperature when none is given: 1; higher ones measured worse (docs/BENCHMARKS.md). */
     public static final double DEFAULT_TEMPERATURE = 1;
 
-    /** Fine-tuning on labels at a constant step size that prunes nothing more. */
-    public FineTuneConfig(int epochs, double learningRate, int batch) {
-        this(epochs, learningRate, batch, "adam", 0, "constant", 0, DEFAULT_TEMPERATURE, null, false, "train");
-    }
-
     public FineTuneConfig {
         if (epochs < 1) {
             throw new PassConfigException("epochs", "must be at least 1, got " + epochs);

@@ -320,26 +320,19 @@ public final class TrainableModel implements AutoCloseable {
     }
 
     /**
-     * Fine-tunes every variable with the configured optimizer on {@code data}'s first input and labels (softmax
-     * cross-entropy on the first output), keeping pruned weights at zero. Labels may be missing
-     * only under a distillation of weight 1.
+     * Fine-tunes every variable with the configured optimizer on {@code data}'s first input and
+     * labels (softmax cross-entropy on the first output), keeping pruned weights at zero. Labels
+     * may be missing only under a distillation of weight 1.
      */
     public List<Epoch> train(Dataset data, TrainingConfig config, Progress progress) {
-        return train(data, config, MaskSchedule.NONE, progress);
+        return train(data, config, MaskSchedule.NONE, null, null, progress);
     }
 
     /**
-     * Fine-tunes as {@link #train(Dataset, TrainingConfig, Progress)}, and prunes while training:
-     * before each step {@code schedule} names, its weights are masked anew from their values.
-     */
-    public List<Epoch> train(Dataset data, TrainingConfig config, MaskSchedule schedule, Progress progress) {
-        return train(data, config, schedule, null, null, progress);
-    }
-
-    /**
-     * Fine-tunes as {@link #train(Dataset, TrainingConfig, MaskSchedule, Progress)}, learning also
-     * from a teacher's outputs where {@code distillation} is not null, and measuring top-1 accuracy
-     * on {@code heldOut} (labelled) after every epoch where it is not null.
+     * Fine-tunes as {@link #train(Dataset, TrainingConfig, Progress)}, and: prunes while training
+     * (before each step {@code schedule} names, its weights are masked anew from their values);
+     * learns also from a teacher's outputs where {@code distillation} is not null; measures top-1
+     * accuracy on {@code heldOut} (labelled) after every epoch where it is not null.
      */
     public List<Epoch> train(Dataset data, TrainingConfig config, MaskSchedule schedule, Distillation distillation,
             Dataset heldOut, Progress progress) {

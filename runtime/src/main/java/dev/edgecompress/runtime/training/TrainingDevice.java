@@ -71,15 +71,23 @@ public enum TrainingDevice {
         }
     }
 
+    /**
+     * Fails where this device cannot be used here, saying what is missing.
+     *
+     * @throws DeviceUnavailableException for a GPU that cannot be used
+     */
+    public void requireUsable() {
+        if (this == GPU && gpuProblem() != null) {
+            throw new DeviceUnavailableException(gpuProblem());
+        }
+    }
+
     /** The session settings that keep TensorFlow on this device. */
     ConfigProto sessionConfig() {
         if (this == CPU) {
             return ConfigProto.newBuilder().putDeviceCount("GPU", 0).build();
         }
-        String problem = gpuProblem();
-        if (problem != null) {
-            throw new DeviceUnavailableException(problem);
-        }
+        requireUsable();
         // Ops without a GPU kernel run on the CPU, as TensorFlow places them by default.
         return ConfigProto.newBuilder().setAllowSoftPlacement(true).build();
     }
