@@ -256,6 +256,19 @@ public final class Graph {
         return outer != null ? outer.names() : ownNames;
     }
 
+    /**
+     * This graph and every graph nested in its nodes' attributes (If branches, Loop and Scan
+     * bodies), depth first, each graph before the graphs inside it.
+     */
+    public List<Graph> withSubgraphs() {
+        List<Graph> result = new ArrayList<>();
+        result.add(this);
+        for (Node node : nodes) {
+            node.subgraphs().forEach(g -> result.addAll(g.withSubgraphs()));
+        }
+        return result;
+    }
+
     /** Every node of this graph and, depth first, of its subgraphs. */
     public List<Node> allNodes() {
         List<Node> result = new ArrayList<>();

@@ -6,11 +6,12 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
+import dev.edgecompress.passes.analysis.CompressionTargets;
 import java.nio.ByteBuffer;
 
 /**
- * Counts of a model's weights: parameters (elements of all initializers), the non-zero ones, their
- * bytes, and the number of nodes. Pruning shows in the non-zeros; quantization in the bytes.
+ * Counts of a model's weights: parameters (elements of all initializers and Constant nodes, subgraphs
+ * included), the non-zero ones, their bytes, and the number of nodes. Pruning shows in the non-zeros; quantization in the bytes.
  */
 public record ModelStatistics(long parameters, long nonzeroParameters, long parameterBytes, long nodes) {
 
@@ -38,6 +39,13 @@ public record ModelStatistics(long parameters, long nonzeroParameters, long para
         }
         counts[3] += graph.nodes().size();
         for (Node node : graph.nodes()) {
+            Tensor constant = node.opType().equals("Constant") && node.outputs().size() == 1
+                    ? CompressionTargets.constantOf(node.output(0)) : null;
+            if (constant != null) { // weights some exporters keep in Constant nodes rather than initializers
+                counts[0] += constant.elementCount();
+                counts[1] += nonzero(constant);
+                counts[2] += constant.byteSize();
+            }
             node.subgraphs().forEach(g -> scan(g, counts));
         }
     }

@@ -19,4 +19,13 @@ public interface Pass {
 
     /** Rewrites {@code model}; returns whether anything changed, and details for the report. */
     PassResult run(Model model, PassContext context);
+
+    /**
+     * Whether the pass prepares or tidies the model rather than compressing it (cleanup,
+     * normalization): such a pass changing nothing is no news, while a compression pass that
+     * changes nothing is reported as a warning.
+     */
+    default boolean isHousekeeping() {
+        return false;
+    }
 }

@@ -32,8 +32,14 @@ public final class PassPipeline {
      * What one pass did.
      *
      * @param changed before/after counts and the pass's own details; empty when nothing changed
+     * @param warnings what the pass was asked for and did not do, one line each
      */
-    public record Step(String pass, Map<String, Object> params, double seconds, Map<String, Object> changed) {
+    public record Step(String pass, Map<String, Object> params, double seconds, Map<String, Object> changed,
+            List<String> warnings) {
+
+        public Step {
+            warnings = List.copyOf(warnings);
+        }
     }
 
     /** Runs every pass on {@code model} in place; returns one step per pass. */
@@ -66,7 +72,11 @@ public final class PassPipeline {
                 changed.put("nodes", List.of(before.nodes(), after.nodes()));
                 changed.putAll(result.details());
             }
-            steps.add(new Step(pass.name(), pass.params(), seconds, changed));
+            List<String> warnings = new ArrayList<>(result.warnings());
+            if (!result.changed() && warnings.isEmpty() && !pass.isHousekeeping()) {
+                warnings.add(pass.name() + " changed nothing: the model has nothing it applies to");
+            }
+            steps.add(new Step(pass.name(), pass.params(), seconds, changed, warnings));
             done.add(pass.name());
         }
         recordProvenance(model);

@@ -7,15 +7,19 @@ import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import java.util.ArrayList;
+import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.opset.OpsetUpgradePass;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Which parts of a model each compression family can act on. Read-only: it changes nothing.
  *
  * <ul>
- *   <li>Pruning: float weight initializers of Conv, ConvTranspose, Gemm and MatMul with at least
- *       two dimensions (biases and other vectors are not pruned).</li>
+ *   <li>Pruning: float weights of Conv, ConvTranspose, Gemm and MatMul, and W and R of LSTM, GRU
+ *       and RNN, with at least two dimensions (biases and other vectors are not pruned), in the
+ *       main graph and inside If, Loop and Scan bodies, held in initializers or Constant nodes.</li>
  *   <li>int8 quantization: nodes with integer kernels in ONNX Runtime's QDQ fusion (compute ops,
  *       elementwise Add/Mul, pooling, Concat), activations it fuses (Relu, Clip), and shape ops
  *       that pass quantization through.</li>
@@ -25,7 +29,7 @@ import java.util.Set;
  */
 public final class CompressionTargets {
 
-    static final Set<String> WEIGHTED_OPS = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
+    static final Set<String> MATRIX_OPS = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
     static final Set<String> INT8_COMPUTE_OPS = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "Add",
             "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat");
     static final Set<String> INT8_FUSED_ACTIVATIONS = Set.of("Relu", "Clip");
@@ -51,6 +55,14 @@ public final class CompressionTargets {
     private final List<PrunableWeight> prunable = new ArrayList<>();
     private final List<QuantizableNode> quantizable = new ArrayList<>();
     private final List<FactorizableWeight> factorizable = new ArrayList<>();
+    private OpsetUpgrade int8Opset;
+
+    /**
+     * The operator set upgrade int8 quantization will make first: from and to which version, the
+     * operators it converts (counts by type), or why it cannot (then int8 is refused).
+     */
+    public record OpsetUpgrade(long from, long to, Map<String, Integer> conversions, String refusal) {
+    }
 
     private CompressionTargets() {
     }
@@ -58,7 +70,22 @@ public final class CompressionTargets {
     public static CompressionTargets of(Model model) {
         CompressionTargets targets = new CompressionTargets();
         targets.scan(model.graph());
+        long from = model.opsetVersion("");
+        if (from >= 0 && from < OpsetUpgradePass.QUANTIZATION_OPSET) {
+            try {
+                targets.int8Opset = new OpsetUpgrade(from, OpsetUpgradePass.QUANTIZATION_OPSET,
+                        OpsetUpgradePass.plan(model, OpsetUpgradePass.QUANTIZATION_OPSET), null);
+            } catch (PassConfigException e) {
+                targets.int8Opset = new OpsetUpgrade(from, OpsetUpgradePass.QUANTIZATION_OPSET, Map.of(),
+                        e.getMessage());
+            }
+        }
         return targets;
+    }
+
+    /** The upgrade int8 needs first, or null when the model's operator set is recent enough. */
+    public OpsetUpgrade int8Opset() {
+        return int8Opset;
     }
 
     public List<PrunableWeight> prunable() {
@@ -74,37 +101,78 @@ public final class CompressionTargets {
     }
 
     private void scan(Graph graph) {
-        for (Node node : graph.nodes()) {
-            String op = node.normalizedDomain().isEmpty() ? node.opType() : "";
-            String label = node.name() != null && !node.name().isEmpty() ? node.name() : node.output(0).name();
-            Value weight = WEIGHTED_OPS.contains(op) ? weightOf(node) : null;
-            if (weight != null) {
-                Tensor tensor = weight.constValue();
-                if (tensor.type() == DataType.FLOAT && tensor.rank() >= 2) {
-                    prunable.add(new PrunableWeight(label, op, weight.name(), tensor.dims(), tensor.elementCount()));
-                    addFactorizable(node, op, label, weight, tensor);
-                }
+        for (Graph g : graph.withSubgraphs()) {
+            for (Node node : g.nodes()) {
+                scan(node);
             }
-            if (INT8_COMPUTE_OPS.contains(op)) {
-                quantizable.add(new QuantizableNode(label, op, "int8 kernel"));
-            } else if (INT8_FUSED_ACTIVATIONS.contains(op)) {
-                quantizable.add(new QuantizableNode(label, op, "fused activation"));
-            } else if (INT8_PASS_THROUGH.contains(op)) {
-                quantizable.add(new QuantizableNode(label, op, "passes quantization through"));
-            }
-            node.subgraphs().forEach(this::scan);
         }
     }
 
-    /** The constant weight of a weighted op: input 1, or input 0 of a MatMul with a constant left side. */
-    private static Value weightOf(Node node) {
-        Value right = node.input(1);
-        if (right != null && right.constValue() != null) {
-            return right;
+    private void scan(Node node) {
+        String op = node.normalizedDomain().isEmpty() ? node.opType() : "";
+        String label = label(node);
+        for (Value weight : prunableWeights(node)) {
+            Tensor tensor = constantOf(weight);
+            prunable.add(new PrunableWeight(label, op, weight.name(), tensor.dims(), tensor.elementCount()));
+            if (MATRIX_OPS.contains(op)) {
+                addFactorizable(node, op, label, weight, tensor);
+            }
         }
-        Value left = node.input(0);
-        if (node.opType().equals("MatMul") && left != null && left.constValue() != null) {
-            return left;
+        if (INT8_COMPUTE_OPS.contains(op)) {
+            quantizable.add(new QuantizableNode(label, op, "int8 kernel"));
+        } else if (INT8_FUSED_ACTIVATIONS.contains(op)) {
+            quantizable.add(new QuantizableNode(label, op, "fused activation"));
+        } else if (INT8_PASS_THROUGH.contains(op)) {
+            quantizable.add(new QuantizableNode(label, op, "passes quantization through"));
+        } else if (op.equals("LSTM")) {
+            quantizable.add(new QuantizableNode(label, op, "dynamic int8 kernel (DynamicQuantizeLSTM)"));
+        }
+    }
+
+    /** A node's name, or its first output's when it has none. */
+    public static String label(Node node) {
+        return node.name() != null && !node.name().isEmpty() ? node.name() : node.output(0).name();
+    }
+
+    /**
+     * The constant float weights of {@code node} that pruning may sparsify: input 1 of Conv,
+     * ConvTranspose and Gemm, the constant side of a MatMul, and W and R (inputs 1 and 2) of LSTM,
+     * GRU and RNN; each with at least two dimensions. A weight counts as constant when it is an
+     * initializer or the output of a {@code Constant} node (which normalization turns into one).
+     */
+    public static List<Value> prunableWeights(Node node) {
+        if (!node.normalizedDomain().isEmpty()) {
+            return List.of();
+        }
+        List<Integer> inputs = switch (node.opType()) {
+            case "Conv", "ConvTranspose", "Gemm" -> List.of(1);
+            case "MatMul" -> isMatrix(node.input(1)) ? List.of(1) : List.of(0);
+            case "LSTM", "GRU", "RNN" -> List.of(1, 2);
+            default -> List.of();
+        };
+        List<Value> weights = new ArrayList<>();
+        for (int index : inputs) {
+            if (isMatrix(node.input(index))) {
+                weights.add(node.input(index));
+            }
+        }
+        return weights;
+    }
+
+    private static boolean isMatrix(Value value) {
+        Tensor tensor = value == null ? null : constantOf(value);
+        return tensor != null && tensor.type() == DataType.FLOAT && tensor.rank() >= 2;
+    }
+
+    /** The constant a value holds: an initializer's tensor, or a {@code Constant} node's; else null. */
+    public static Tensor constantOf(Value value) {
+        if (value.constValue() != null) {
+            return value.constValue();
+        }
+        Node producer = value.producer();
+        if (producer != null && producer.opType().equals("Constant") && producer.normalizedDomain().isEmpty()
+                && producer.attribute("value") != null && producer.attribute("value").value() instanceof Tensor t) {
+            return t;
         }
         return null;
     }

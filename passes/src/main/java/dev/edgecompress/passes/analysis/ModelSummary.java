@@ -80,8 +80,14 @@ public record ModelSummary(
         List<Initializer> initializers = new ArrayList<>();
         long parameters = 0;
         long bytes = 0;
-        for (Value value : graph.initializers()) {
-            Tensor tensor = value.constValue();
+        List<Value> constants = new ArrayList<>();
+        for (Graph g : graph.withSubgraphs()) {
+            constants.addAll(g.initializers());
+            g.nodes().stream().filter(n -> n.opType().equals("Constant") && n.outputs().size() == 1
+                    && CompressionTargets.constantOf(n.output(0)) != null).forEach(n -> constants.add(n.output(0)));
+        }
+        for (Value value : constants) {
+            Tensor tensor = CompressionTargets.constantOf(value);
             long[] total = byType.computeIfAbsent(tensor.type(), t -> new long[2]);
             total[0] += tensor.elementCount();
             total[1] += tensor.byteSize();

@@ -31,13 +31,25 @@ import java.util.Map;
 public final class FoldBatchNormPass implements Pass {
 
     @Override
+    public boolean isHousekeeping() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "fold-batchnorm";
     }
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        Graph graph = model.graph();
+        int folded = 0;
+        for (Graph graph : model.graph().withSubgraphs()) {
+            folded += fold(graph);
+        }
+        return folded == 0 ? PassResult.unchanged() : PassResult.changed(Map.of("folded", folded));
+    }
+
+    private static int fold(Graph graph) {
         List<Node> folded = new ArrayList<>();
         for (Node bn : List.copyOf(graph.nodes())) {
             if (!bn.opType().equals("BatchNormalization") || !bn.normalizedDomain().isEmpty()) {
@@ -57,11 +69,8 @@ public final class FoldBatchNormPass implements Pass {
                 folded.add(bn);
             }
         }
-        if (folded.isEmpty()) {
-            return PassResult.unchanged();
-        }
         graph.remove(folded);
-        return PassResult.changed(Map.of("folded", folded.size()));
+        return folded.size();
     }
 
     private static boolean foldable(Node producer, Node bn) {

@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * Makes constants visible as initializers, so that passes and shape logic can read them:
  * {@code Constant} nodes holding a tensor become initializers, and {@code Shape} of a value whose
- * shape is fully known becomes an int64 initializer. Shapes with a symbolic dimension (a dynamic
+ * shape is fully known becomes an int64 initializer, in the main graph and in every subgraph (an
+ * If branch's constants become that branch's initializers). Shapes with a symbolic dimension (a dynamic
  * batch) are left alone, so the model stays dynamic.
  *
  * <pre>
@@ -28,13 +29,25 @@ import java.util.Map;
 public final class FoldConstantsPass implements Pass {
 
     @Override
+    public boolean isHousekeeping() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "fold-constants";
     }
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        Graph graph = model.graph();
+        int folded = 0;
+        for (Graph graph : model.graph().withSubgraphs()) {
+            folded += fold(graph);
+        }
+        return folded == 0 ? PassResult.unchanged() : PassResult.changed(Map.of("folded", folded));
+    }
+
+    private static int fold(Graph graph) {
         List<Node> folded = new ArrayList<>();
         for (Node node : List.copyOf(graph.nodes())) {
             Tensor constant = constantOf(node);
@@ -48,11 +61,8 @@ public final class FoldConstantsPass implements Pass {
             output.replaceAllUsesWith(initializer);
             folded.add(node);
         }
-        if (folded.isEmpty()) {
-            return PassResult.unchanged();
-        }
         graph.remove(folded);
-        return PassResult.changed(Map.of("folded", folded.size()));
+        return folded.size();
     }
 
     private static Tensor constantOf(Node node) {

@@ -13,9 +13,15 @@ import java.util.Map;
 
 /**
  * Removes nodes none of whose outputs is used or a graph output (walking backwards, so whole dead
- * chains go at once), then initializers nothing uses that are not graph inputs.
+ * chains go at once), then initializers nothing uses that are not graph inputs; in the main graph,
+ * then in each subgraph.
  */
 public final class RemoveDeadNodesPass implements Pass {
+
+    @Override
+    public boolean isHousekeeping() {
+        return true;
+    }
 
     @Override
     public String name() {
@@ -24,7 +30,17 @@ public final class RemoveDeadNodesPass implements Pass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        Graph graph = model.graph();
+        int[] removed = new int[2];
+        for (Graph graph : model.graph().withSubgraphs()) {
+            removeDead(graph, removed);
+        }
+        if (removed[0] == 0 && removed[1] == 0) {
+            return PassResult.unchanged();
+        }
+        return PassResult.changed(Map.of("removed_nodes", removed[0], "removed_initializers", removed[1]));
+    }
+
+    private static void removeDead(Graph graph, int[] removed) {
         List<Node> nodes = graph.nodes();
         int removedNodes = 0;
         for (int i = nodes.size() - 1; i >= 0; i--) {
@@ -47,9 +63,7 @@ public final class RemoveDeadNodesPass implements Pass {
             }
         }
         graph.removeInitializers(unused);
-        if (removedNodes == 0 && unused.isEmpty()) {
-            return PassResult.unchanged();
-        }
-        return PassResult.changed(Map.of("removed_nodes", removedNodes, "removed_initializers", unused.size()));
+        removed[0] += removedNodes;
+        removed[1] += unused.size();
     }
 }

@@ -1,5 +1,6 @@
 package dev.edgecompress.passes.cleanup;
 
+import dev.edgecompress.ir.Graph;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.passes.Pass;
@@ -20,14 +21,27 @@ import java.util.Map;
 public final class RemoveIdentityPass implements Pass {
 
     @Override
+    public boolean isHousekeeping() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "remove-identity";
     }
 
     @Override
     public PassResult run(Model model, PassContext context) {
+        int removed = 0;
+        for (Graph graph : model.graph().withSubgraphs()) {
+            removed += remove(graph);
+        }
+        return removed == 0 ? PassResult.unchanged() : PassResult.changed(Map.of("removed", removed));
+    }
+
+    private static int remove(Graph graph) {
         List<Node> removed = new ArrayList<>();
-        for (Node node : List.copyOf(model.graph().nodes())) {
+        for (Node node : List.copyOf(graph.nodes())) {
             if (!node.normalizedDomain().isEmpty() || !isRemovable(node)) {
                 continue;
             }
@@ -35,11 +49,8 @@ public final class RemoveIdentityPass implements Pass {
                 removed.add(node);
             }
         }
-        if (removed.isEmpty()) {
-            return PassResult.unchanged();
-        }
-        model.graph().remove(removed);
-        return PassResult.changed(Map.of("removed", removed.size()));
+        graph.remove(removed);
+        return removed.size();
     }
 
     private static boolean isRemovable(Node node) {

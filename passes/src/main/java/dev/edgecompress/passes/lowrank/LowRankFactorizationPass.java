@@ -63,11 +63,10 @@ public final class LowRankFactorizationPass implements Pass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        Graph graph = model.graph();
         List<Map<String, Object>> layers = new ArrayList<>();
         List<String> leftAlone = new ArrayList<>();
         List<Candidate> candidates = new ArrayList<>();
-        List<Node> eligible = graph.nodes().stream().filter(this::eligible).toList();
+        List<Node> eligible = model.graph().allNodes().stream().filter(this::eligible).toList();
         for (Node node : eligible) {
             Candidate candidate = decompose(node);
             if (candidate == null) {
@@ -84,13 +83,18 @@ public final class LowRankFactorizationPass implements Pass {
             if (rank > candidate.maxUseful()) {
                 leftAlone.add(label(candidate.node()));
             } else {
-                layers.add(factorize(graph, candidate, rank));
+                layers.add(factorize(candidate.node().graph(), candidate, rank));
             }
         }
+        String warning = leftAlone.isEmpty() ? null : name() + " left " + leftAlone.size() + " of "
+                + eligible.size() + " layers whole: no rank under the limit saves parameters ("
+                + String.join(", ", leftAlone.subList(0, Math.min(5, leftAlone.size())))
+                + (leftAlone.size() > 5 ? ", ..." : "") + ")";
         if (layers.isEmpty()) {
-            return leftAlone.isEmpty() ? PassResult.unchanged() : new PassResult(false, Map.of("left_alone", leftAlone));
+            return new PassResult(false, leftAlone.isEmpty() ? Map.of() : Map.of("left_alone", leftAlone), List.of())
+                    .withWarning(warning);
         }
-        return PassResult.changed(Map.of("layers", layers, "left_alone", leftAlone));
+        return PassResult.changed(Map.of("layers", layers, "left_alone", leftAlone)).withWarning(warning);
     }
 
     private boolean eligible(Node node) {

@@ -42,9 +42,10 @@ public final class GlobalL1PruningPass implements Pass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        List<Value> weights = new ArrayList<>(PruningTargets.select(model, config.skip(), config.minElements()).values());
+        PruningTargets.Selection selection = PruningTargets.select(model, config.skip(), config.minElements());
+        List<Value> weights = new ArrayList<>(selection.weights().values());
         if (weights.isEmpty()) {
-            return PassResult.unchanged();
+            return PassResult.unchanged().withWarning(selection.warning(name()));
         }
         List<Tensor> tensors = weights.stream().map(Value::constValue).toList();
         long total = tensors.stream().mapToLong(Tensor::elementCount).sum();
@@ -59,6 +60,7 @@ public final class GlobalL1PruningPass implements Pass {
                     before.elementCount() - ModelStatistics.nonzero(after)));
         }
         context.progress("pruning", 1);
-        return PassResult.changed(Map.of("layers", layers, "pruned", k, "of", total));
+        return PassResult.changed(Map.of("layers", layers, "pruned", k, "of", total))
+                .withWarning(selection.warning(name()));
     }
 }

@@ -23,7 +23,7 @@ public final class GradualPruning {
     /** Gradual pruning of {@code model}'s prunable weights (those {@code prune} would select by default). */
     public GradualPruning(Model model, PolynomialDecay schedule) {
         this.schedule = schedule;
-        for (Value weight : PruningTargets.select(model, Set.of(), PruningConfig.DEFAULT_MIN_ELEMENTS).values()) {
+        for (Value weight : PruningTargets.select(model, Set.of(), PruningConfig.DEFAULT_MIN_ELEMENTS).weights().values()) {
             weights.put(weight.name(), weight.constValue().dims());
         }
     }

@@ -35,7 +35,8 @@ public final class MagnitudePruningPass implements Pass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        Map<String, Value> targets = PruningTargets.select(model, config.skip(), config.minElements());
+        PruningTargets.Selection selection = PruningTargets.select(model, config.skip(), config.minElements());
+        Map<String, Value> targets = selection.weights();
         List<Map<String, Object>> layers = new ArrayList<>();
         int done = 0;
         for (Map.Entry<String, Value> target : targets.entrySet()) {
@@ -47,7 +48,8 @@ public final class MagnitudePruningPass implements Pass {
             layers.add(layer(target.getKey(), tensor.elementCount(), k));
             context.progress("pruning", ++done / (double) targets.size());
         }
-        return layers.isEmpty() ? PassResult.unchanged() : PassResult.changed(Map.of("layers", layers));
+        PassResult result = layers.isEmpty() ? PassResult.unchanged() : PassResult.changed(Map.of("layers", layers));
+        return result.withWarning(selection.warning(name()));
     }
 
     private double overrideFor(Value weight) {
