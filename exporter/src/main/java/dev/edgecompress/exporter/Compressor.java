@@ -16,6 +16,10 @@ import dev.edgecompress.passes.Steps;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.TrainingPass;
 import dev.edgecompress.passes.finetune.Trainer;
+import dev.edgecompress.passes.cleanup.FoldConstantsPass;
+import dev.edgecompress.passes.opset.OpsetUpgradePass;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SyntheticInputs;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
 import dev.edgecompress.runtime.training.TrainingDevice;
@@ -48,6 +52,8 @@ public final class Compressor {
     private Path exported;
     private PassContext context = PassContext.quiet();
     private ActivationSource activations;
+    private Dataset calibrationData;
+    private SyntheticInputs.Overrides inputs = SyntheticInputs.Overrides.NONE;
     private Dataset training;
     private Dataset heldOut;
     private TrainingDevice device;
@@ -84,6 +90,17 @@ public final class Compressor {
     public Compressor calibration(Dataset data) throws DataFormatException, IOException {
         requireNotRun();
         this.activations = RuntimeActivationSource.checked(model, data, CALIBRATION_BATCH);
+        this.calibrationData = data;
+        return this;
+    }
+
+    /**
+     * Shapes for the dynamic dimensions of made-up inputs, and values for integer inputs: what
+     * checks run on (an operator set upgrade is checked on ONNX Runtime) when no data is given.
+     */
+    public Compressor inputs(SyntheticInputs.Overrides overrides) {
+        requireNotRun();
+        this.inputs = overrides;
         return this;
     }
 
@@ -168,6 +185,8 @@ public final class Compressor {
         if (steps == null) {
             checkTrainingSteps();
             PassContext runContext = activations == null ? context : context.withActivations(activations);
+            runContext = runContext.withRunner(new RuntimeModelRunner(calibrationData != null ? calibrationData
+                    : training, inputs));
             if (training != null) {
                 TrainingDevice trainingDevice = device == null ? TrainingDevice.best() : device;
                 trainingDevice.requireUsable(); // before any pass runs
@@ -195,21 +214,29 @@ public final class Compressor {
     }
 
     /**
-     * The passes that run: the ones added, with cleanup before quantization (BatchNormalization
-     * folded into the weights it scales) and after any compression (the weights replaced are
-     * dropped).
+     * The passes that run: the ones added, after normalization (weights held in Constant nodes
+     * become initializers, so every pass sees them), with cleanup and the operator set upgrade
+     * quantization needs before quantization (BatchNormalization folded into the weights it
+     * scales), and cleanup after any compression (the weights replaced are dropped).
      */
     static List<Pass> withCleanup(List<Pass> added) {
         List<String> cleanupNames = Cleanup.passes().stream().map(Pass::name).toList();
+        boolean compresses = added.stream().anyMatch(p -> !cleanupNames.contains(p.name()));
         List<Pass> all = new ArrayList<>();
+        if (compresses) {
+            all.add(new FoldConstantsPass());
+        }
         for (Pass pass : added) {
-            boolean afterCleanup = !all.isEmpty() && cleanupNames.contains(all.get(all.size() - 1).name());
+            boolean afterCleanup = !all.isEmpty() && cleanupNames.contains(all.get(all.size() - 1).name())
+                    && all.size() > 1;
             if (pass.name().startsWith("quantize") && !afterCleanup) {
                 all.addAll(Cleanup.passes());
             }
+            if (pass.name().startsWith("quantize")) {
+                all.add(new OpsetUpgradePass(OpsetUpgradePass.QUANTIZATION_OPSET));
+            }
             all.add(pass);
         }
-        boolean compresses = added.stream().anyMatch(p -> !cleanupNames.contains(p.name()));
         boolean endsWithCleanup = !all.isEmpty() && cleanupNames.contains(all.get(all.size() - 1).name());
         if (compresses && !endsWithCleanup) {
             all.addAll(Cleanup.passes());
@@ -227,11 +254,32 @@ public final class Compressor {
         return export(out, ExportOptions.defaults());
     }
 
+    /**
+     * Runs the pipeline and writes the model, atomically, once ONNX Runtime has loaded it: a model
+     * it cannot load is never written ({@link UnloadableModelException}).
+     */
     public WrittenModel export(Path out, ExportOptions options) throws IOException {
         run();
-        WrittenModel written = ModelExporter.write(model, out, options);
+        WrittenModel written = ModelExporter.write(model, out, options, this::requireLoadable);
         exported = out;
         return written;
+    }
+
+    private void requireLoadable(Path file) throws UnloadableModelException {
+        String problem = InferenceSession.loadProblem(file);
+        if (problem == null) {
+            return;
+        }
+        String inputProblem = InferenceSession.loadProblem(source);
+        if (inputProblem != null) {
+            throw new UnloadableModelException(source + ": ONNX Runtime cannot load this model: " + inputProblem,
+                    true, null);
+        }
+        String last = steps.isEmpty() ? "none" : steps.get(steps.size() - 1).pass();
+        List<String> passNames = steps.stream().map(PassPipeline.Step::pass).toList();
+        throw new UnloadableModelException("ONNX Runtime cannot load the model the passes produced ("
+                + String.join(", ", passNames) + "; last: " + last + "), so nothing was written: " + problem, false,
+                null);
     }
 
     /** Validates the exported model against the original on {@code data} with default settings. */

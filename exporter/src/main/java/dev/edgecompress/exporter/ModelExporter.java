@@ -44,6 +44,21 @@ public final class ModelExporter {
 
     /** Writes {@code model} to {@code path}; returns the files written and their sizes. */
     public static WrittenModel write(Model model, Path path, ExportOptions options) throws IOException {
+        return write(model, path, options, file -> { });
+    }
+
+    /** A check of the written model file before it takes its final name; throwing keeps it from landing. */
+    @FunctionalInterface
+    public interface Check {
+        void accept(Path writtenModel) throws IOException;
+    }
+
+    /**
+     * Writes {@code model} to {@code path} as {@link #write(Model, Path, ExportOptions)} does, and
+     * runs {@code check} on the complete temporary file (its external data already in place) before
+     * renaming it: when the check throws, nothing is renamed and the temporary files are removed.
+     */
+    public static WrittenModel write(Model model, Path path, ExportOptions options, Check check) throws IOException {
         Path target = path.toAbsolutePath();
         Path dir = target.getParent();
         String dataName = target.getFileName() + ".data";
@@ -72,9 +87,19 @@ public final class ModelExporter {
                 proto.writeTo(coded);
                 coded.flush();
             }
+            boolean dataMoved = false;
             if (dataTemp != null) {
                 AtomicFiles.move(dataTemp, dataTarget);
                 dataTemp = null;
+                dataMoved = true;
+            }
+            try {
+                check.accept(modelTemp);
+            } catch (IOException | RuntimeException e) {
+                if (dataMoved) {
+                    Files.deleteIfExists(dataTarget);
+                }
+                throw e;
             }
             AtomicFiles.move(modelTemp, target);
             modelTemp = null;

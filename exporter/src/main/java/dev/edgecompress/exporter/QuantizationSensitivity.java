@@ -9,6 +9,7 @@ import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
 import dev.edgecompress.passes.Steps;
+import dev.edgecompress.passes.opset.OpsetUpgradePass;
 import dev.edgecompress.runtime.Evaluation;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Progress;
@@ -113,9 +114,11 @@ public final class QuantizationSensitivity {
         return params;
     }
 
+    /** The model as the pipeline quantizes it: cleaned up, at the operator set quantization needs. */
     private static Model cleaned(Path source) throws ModelFormatException {
         Model model = ModelImporter.load(source);
-        List<Pass> cleanup = Cleanup.passes();
+        List<Pass> cleanup = new ArrayList<>(Cleanup.passes());
+        cleanup.add(new OpsetUpgradePass(OpsetUpgradePass.QUANTIZATION_OPSET));
         new PassPipeline(cleanup).run(model, PassContext.quiet());
         return model;
     }

@@ -58,6 +58,20 @@ public final class InferenceSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Why ONNX Runtime cannot load the model file (with the default CPU configuration, graph
+     * optimizations on, as users will load it), or null when it can.
+     */
+    public static String loadProblem(Path model) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = options(SessionConfig.defaults());
+                OrtSession session = env.createSession(model.toString(), options)) {
+            return null;
+        } catch (OrtException e) {
+            return String.valueOf(e.getMessage()).replace('\n', ' ');
+        }
+    }
+
     public static InferenceSession open(byte[] model, SessionConfig config) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = options(config)) {

@@ -1,0 +1,63 @@
+package dev.edgecompress.exporter;
+
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.passes.ModelRunner;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.SyntheticInputs;
+import dev.edgecompress.runtime.data.DataFormatException;
+import dev.edgecompress.runtime.data.Dataset;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/**
+ * Runs models on ONNX Runtime, in memory, on probe inputs fixed at the first run: the first samples
+ * of the given data, or else inputs made up from the model's input specs (with dynamic dimensions
+ * given by {@code shapes}), so that every model checked sees the same inputs.
+ */
+public final class RuntimeModelRunner implements ModelRunner {
+
+    /** Samples of the data a check runs on. */
+    static final int PROBE_SAMPLES = 8;
+
+    private final Dataset data;
+    private final SyntheticInputs.Overrides overrides;
+    private Map<String, Tensor> feeds;
+
+    /**
+     * @param data samples to probe with, or null for made-up inputs
+     * @param overrides shapes and values of made-up inputs
+     */
+    public RuntimeModelRunner(Dataset data, SyntheticInputs.Overrides overrides) {
+        this.data = data;
+        this.overrides = overrides;
+    }
+
+    @Override
+    public Map<String, Tensor> run(Model model) {
+        byte[] bytes;
+        try {
+            bytes = ModelExporter.toBytes(model);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        SessionConfig config = SessionConfig.defaults().withOptimization(SessionConfig.Optimization.NONE);
+        try (InferenceSession session = InferenceSession.open(bytes, config)) {
+            if (feeds == null) {
+                feeds = data != null ? data.bind(session.inputs()).firstBatch(PROBE_SAMPLES)
+                        : SyntheticInputs.of(session.inputs(), overrides, 1, 17);
+            }
+            return session.run(feeds);
+        } catch (DataFormatException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String describeInputs() {
+        return data != null ? "the first " + PROBE_SAMPLES + " samples of " + data.source().getFileName()
+                : "made-up inputs";
+    }
+}
