@@ -31,7 +31,8 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "MODEL [--ep cpu,cuda] [--batch N,...] [--runs N] [--warmup N] [--data DATA] [--json]";
+        return "MODEL [--ep cpu,cuda] [--batch N,...] [--runs N] [--warmup N] [--data DATA | --shape NAME=DIMS"
+                + " --value NAME=V] [--json]";
     }
 
     @Override
@@ -41,7 +42,7 @@ final class BenchCommand implements Command {
 
     @Override
     public Options options() {
-        return SharedOptions.addLatency(new Options())
+        return SharedOptions.addInputs(SharedOptions.addLatency(new Options()))
                 .addOption(Option.builder().longOpt("data").hasArg().argName("DATA")
                         .desc("time on the first samples of this .npz or test data folder (default: random inputs)")
                         .get())
@@ -54,13 +55,14 @@ final class BenchCommand implements Command {
         dev.edgecompress.importer.ModelImporter.load(model); // a clear error for a bad file before ONNX Runtime's
         Dataset data = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
         Latency.Plan plan = SharedOptions.plan(line);
+        SyntheticInputs.Overrides inputs = SharedOptions.inputs(line);
         List<Row> rows = new ArrayList<>();
         for (ExecutionProvider ep : SharedOptions.providers(line)) {
             try (InferenceSession session = InferenceSession.open(model, SessionConfig.defaults().withProvider(ep))) {
                 for (int batch : SharedOptions.batches(line)) {
                     Map<String, Tensor> feeds = data != null ? data.bind(session.inputs()).firstBatch(batch)
-                            : SyntheticInputs.of(session.inputs(), batch, 7);
-                    int actual = (int) feeds.values().iterator().next().dim(0);
+                            : SyntheticInputs.of(session.inputs(), inputs, batch, 7);
+                    int actual = SyntheticInputs.batchOf(feeds);
                     Latency.Stats s = Latency.measure(List.of(session), List.of(feeds), plan,
                             TerminalProgress.on(err)).get(0);
                     rows.add(new Row(ep.id(), actual, s.runs(), s.medianMs(), s.p90Ms(), s.meanMs(),

@@ -4,6 +4,7 @@ import dev.edgecompress.exporter.Compressor;
 import dev.edgecompress.exporter.QuantizationSensitivity;
 import dev.edgecompress.exporter.ExportOptions;
 import dev.edgecompress.exporter.Recipe;
+import dev.edgecompress.exporter.UnloadableModelException;
 import dev.edgecompress.exporter.WrittenModel;
 import dev.edgecompress.exporter.validation.Gate;
 import dev.edgecompress.exporter.validation.ValidationReport;
@@ -15,6 +16,7 @@ import dev.edgecompress.runtime.Evaluation;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.SyntheticInputs;
 import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
 import dev.edgecompress.runtime.training.TrainingDevice;
@@ -114,8 +116,12 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("external-threshold").hasArg().argName("BYTES")
                         .desc("tensors smaller than this stay inside the model file (default "
                                 + ExportOptions.DEFAULT_THRESHOLD + ")").get());
+        options.addOption(Option.builder().longOpt("fail-on-warning")
+                .desc("exit 1 when a pass warns: it changed nothing, or reached only part of what it was asked to"
+                        + " (for CI)").get());
         ValidateCommand.addReportOptions(options);
         SharedOptions.addLatency(options);
+        SharedOptions.addInputs(options);
         return SharedOptions.addGates(options);
     }
 
@@ -129,22 +135,47 @@ final class CompressCommand implements Command {
 
         Dataset calibration = calibrationData(line, recipe);
         Training trainingRun = training(line, recipe, gates, input);
-        Compressor compressor = compressor(input, recipe, calibration, trainingRun).progress(passProgress(err));
+        SyntheticInputs.Overrides inputs = SharedOptions.inputs(line);
+        Compressor compressor = compressor(input, recipe, calibration, trainingRun, inputs)
+                .progress(passProgress(err));
         List<PassPipeline.Step> steps = compressor.run();
         WrittenModel written;
         try {
             written = compressor.export(output, exportOptions);
+        } catch (UnloadableModelException e) {
+            throw e;
         } catch (IOException e) {
             throw new OutputException(output, e.getMessage(), e);
         }
+        try {
+            return validateWritten(line, out, err, input, recipe, gates, calibration, trainingRun, inputs, compressor,
+                    steps, written, exportOptions);
+        } catch (Exception | Error e) {
+            // A failed run leaves no output behind.
+            java.nio.file.Files.deleteIfExists(written.model());
+            if (written.externalData() != null) {
+                java.nio.file.Files.deleteIfExists(written.externalData());
+            }
+            throw e;
+        }
+    }
+
+    private ExitCode validateWritten(CommandLine line, PrintStream out, PrintStream err, Path input, Recipe recipe,
+            List<Gate> gates, Dataset calibration, Training trainingRun, SyntheticInputs.Overrides inputs,
+            Compressor compressor, List<PassPipeline.Step> steps, WrittenModel written, ExportOptions exportOptions)
+            throws Exception {
+        Path output = written.model();
         steps.forEach(step -> out.println("step       " + describe(step)));
+        List<String> warnings = steps.stream().flatMap(s -> s.warnings().stream()).toList();
+        warnings.forEach(w -> err.println("edgecompress: warning: " + w));
+        boolean warned = line.hasOption("fail-on-warning") && !warnings.isEmpty();
         out.printf("wrote      %s (%s%s)%n", output, InspectCommand.bytes(written.modelBytes()),
                 written.externalBytes() > 0 ? " + " + InspectCommand.bytes(written.externalBytes()) + " external data"
                         : "");
         boolean validate = line.hasOption("data") || !gates.isEmpty() || line.hasOption("report")
                 || line.hasOption("markdown") || line.hasOption("junit");
         if (!validate) {
-            return ExitCode.OK;
+            return warned ? ExitCode.GATE_FAILED : ExitCode.OK;
         }
         for (Gate gate : gates) {
             if (gate.kind().needsData() && !line.hasOption("data")) {
@@ -154,7 +185,8 @@ final class CompressCommand implements Command {
         ValidationReport report = ValidateCommand.run(compressor.validation(), line, gates, err).withSteps(steps);
         Map<String, Object> quantizeStep = recipe.quantizeStep();
         boolean accuracyFailed = report.failedGates().stream().anyMatch(g -> g.name().equals("max_accuracy_drop")
-                || g.name().equals("min_agreement"));
+                || g.name().equals("min_agreement") || g.name().startsWith("min_sqnr[")
+                || g.name().startsWith("min_cosine["));
         if (quantizeStep != null && line.hasOption("data") && (accuracyFailed || line.hasOption("sensitivity"))) {
             Dataset evaluation = Dataset.load(Path.of(line.getOptionValue("data")));
             List<QuantizationSensitivity.NodeSensitivity> ranking = QuantizationSensitivity.rank(input, quantizeStep,
@@ -165,7 +197,8 @@ final class CompressCommand implements Command {
                 List<Gate> accuracyGates = gates.stream().filter(g -> g.kind().needsData()).toList();
                 for (QuantizationSensitivity.NodeSensitivity node : ranking) {
                     fallback.add(node.node());
-                    compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, trainingRun);
+                    compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, trainingRun,
+                            inputs);
                     steps = compressor.run();
                     written = compressor.export(output, exportOptions);
                     ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
@@ -182,7 +215,7 @@ final class CompressCommand implements Command {
         }
         ValidateCommand.print(report, out);
         ValidateCommand.writeReports(report, line);
-        return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;
+        return report.passed() && !warned ? ExitCode.OK : ExitCode.GATE_FAILED;
     }
 
     /** What training steps train on, where, until when, and where they keep checkpoints. */
@@ -213,9 +246,9 @@ final class CompressCommand implements Command {
                 line.hasOption("checkpoint") ? Path.of(line.getOptionValue("checkpoint")) : null);
     }
 
-    private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Training training)
-            throws Exception {
-        Compressor compressor = Compressor.load(input).recipe(recipe);
+    private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Training training,
+            SyntheticInputs.Overrides inputs) throws Exception {
+        Compressor compressor = Compressor.load(input).recipe(recipe).inputs(inputs);
         if (calibration != null) {
             compressor.calibration(calibration);
         }

@@ -111,6 +111,15 @@ final class InspectCommand implements Command {
                 q -> q.opType() + " (" + q.role() + ")", LinkedHashMap::new, Collectors.counting()));
         out.printf("int8 quantization: %d nodes%n", targets.quantizable().size());
         byRole.forEach((op, count) -> out.printf("  %-48s %d%n", op, count));
+        CompressionTargets.OpsetUpgrade upgrade = targets.int8Opset();
+        if (upgrade != null && upgrade.refusal() != null) {
+            out.printf("  int8 needs opset %d and this model cannot be upgraded: %s%n", upgrade.to(), upgrade.refusal());
+        } else if (upgrade != null) {
+            out.printf("  int8 first upgrades opset %d -> %d%s%n", upgrade.from(), upgrade.to(),
+                    upgrade.conversions().isEmpty() ? " (no operator changes)" : ", converting " + upgrade.conversions()
+                            .entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
+                            .collect(Collectors.joining(", ")));
+        }
         out.println();
         out.printf("Low-rank factorization: %d weights%n", targets.factorizable().size());
         table(out, List.of("node", "op", "weight", "matrix", "max useful rank"), targets.factorizable().stream()

@@ -1,6 +1,7 @@
 package dev.edgecompress.cli;
 
 import dev.edgecompress.exporter.RecipeException;
+import dev.edgecompress.exporter.UnloadableModelException;
 import dev.edgecompress.importer.ModelFormatException;
 import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassException;
@@ -77,6 +78,9 @@ public final class Main {
         } catch (ParseException | UsageException e) {
             err.println("edgecompress " + name + ": " + e.getMessage() + " (see edgecompress " + name + " --help)");
             return ExitCode.BAD_INPUT;
+        } catch (UnloadableModelException e) {
+            err.println("edgecompress: " + e.getMessage());
+            return e.inputAtFault() ? ExitCode.BAD_INPUT : ExitCode.INTERNAL_ERROR;
         } catch (ModelFormatException | DataFormatException | OutputException | RecipeException e) {
             err.println("edgecompress: " + e.getMessage());
             return ExitCode.BAD_INPUT;

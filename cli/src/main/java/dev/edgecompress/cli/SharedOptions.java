@@ -3,8 +3,12 @@ package dev.edgecompress.cli;
 import dev.edgecompress.exporter.validation.Gate;
 import dev.edgecompress.runtime.ExecutionProvider;
 import dev.edgecompress.runtime.Latency;
+import dev.edgecompress.runtime.SyntheticInputs;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -26,7 +30,58 @@ final class SharedOptions {
                 .desc("gate: candidate size at most R times the reference's").get());
         options.addOption(Option.builder().longOpt(Gate.Kind.MIN_SPEEDUP.option()).hasArg().argName("X")
                 .desc("gate: candidate at least X times faster on every execution provider and batch size").get());
+        options.addOption(Option.builder().longOpt(Gate.Kind.MIN_SQNR.option()).hasArg().argName("DB")
+                .desc("gate: every output's signal-to-quantization-noise ratio at least DB (models without classes)")
+                .get());
+        options.addOption(Option.builder().longOpt(Gate.Kind.MIN_COSINE.option()).hasArg().argName("C")
+                .desc("gate: every output's cosine similarity with the reference's at least C").get());
         return options;
+    }
+
+    /** --shape and --value: what made-up inputs look like where a model's inputs leave it open. */
+    static Options addInputs(Options options) {
+        options.addOption(Option.builder().longOpt("shape").hasArg().argName("NAME=DIMS")
+                .desc("the shape of input NAME for made-up inputs, for example x=1x3x48x320 (needed for dynamic"
+                        + " dimensions after the first); repeatable").get());
+        options.addOption(Option.builder().longOpt("value").hasArg().argName("NAME=V")
+                .desc("the value of every element of input NAME for made-up inputs (integer inputs need one,"
+                        + " for example sr=16000); repeatable").get());
+        return options;
+    }
+
+    static SyntheticInputs.Overrides inputs(CommandLine line) throws UsageException {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (String text : line.getOptionValues("shape") == null ? new String[0] : line.getOptionValues("shape")) {
+            String[] parts = nameValue("--shape", text);
+            try {
+                long[] dims = Arrays.stream(parts[1].split("x")).mapToLong(Long::parseLong).toArray();
+                if (Arrays.stream(dims).anyMatch(d -> d < 0)) {
+                    throw new NumberFormatException();
+                }
+                shapes.put(parts[0], dims);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--shape " + text + ": dimensions are whole numbers joined by x, such as"
+                        + " 1x3x48x320");
+            }
+        }
+        Map<String, Double> values = new LinkedHashMap<>();
+        for (String text : line.getOptionValues("value") == null ? new String[0] : line.getOptionValues("value")) {
+            String[] parts = nameValue("--value", text);
+            try {
+                values.put(parts[0], Double.parseDouble(parts[1]));
+            } catch (NumberFormatException e) {
+                throw new UsageException("--value " + text + ": the value must be a number");
+            }
+        }
+        return new SyntheticInputs.Overrides(shapes, values);
+    }
+
+    private static String[] nameValue(String option, String text) throws UsageException {
+        int equals = text.lastIndexOf('=');
+        if (equals <= 0 || equals == text.length() - 1) {
+            throw new UsageException(option + " expects NAME=VALUE, got '" + text + "'");
+        }
+        return new String[] {text.substring(0, equals), text.substring(equals + 1)};
     }
 
     static List<Gate> gates(CommandLine line) throws UsageException {

@@ -46,6 +46,7 @@ final class ValidateCommand implements Command {
                         .desc("the model to check").get());
         addReportOptions(options);
         SharedOptions.addLatency(options);
+        SharedOptions.addInputs(options);
         return SharedOptions.addGates(options);
     }
 
@@ -89,6 +90,7 @@ final class ValidateCommand implements Command {
         return validation.providers(SharedOptions.providers(line))
                 .latencyBatches(SharedOptions.batches(line))
                 .latency(SharedOptions.plan(line))
+                .inputs(SharedOptions.inputs(line))
                 .gates(gates)
                 .progress(TerminalProgress.on(err))
                 .run();
@@ -131,6 +133,11 @@ final class ValidateCommand implements Command {
                     + " (%.1f s, %.0f%% inside ONNX Runtime)%n", m.samples(), m.agreement() * 100, m.maxAbsError(),
                     m.meanAbsError(), m.sqnrDb() == null ? "inf (identical)" : String.format("%.1f dB", m.sqnrDb()),
                     m.evaluationSeconds(), m.runtimeShare() * 100);
+            if (m.outputs().size() > 1 || report.gates().stream().anyMatch(g -> g.name().startsWith("min_sqnr")
+                    || g.name().startsWith("min_cosine"))) {
+                m.outputs().forEach((name, o) -> out.printf("output     %s: SQNR %s, cosine %.5f%n", name,
+                        o.sqnrDb() == null ? "inf (identical)" : String.format("%.1f dB", o.sqnrDb()), o.cosine()));
+            }
         }
         for (LatencyRow l : report.latency()) {
             out.printf("latency    %s batch %d: %.4f ms -> %.4f ms median (p90 %.4f -> %.4f), speedup %.2fx%n",

@@ -163,7 +163,7 @@ public record Recipe(List<Step> steps, List<Gate> gates) {
             }
             if (kind == null) {
                 throw new RecipeException(file, "gates." + entry.getKey() + ": unknown gate; known: max_accuracy_drop,"
-                        + " min_agreement, max_size, max_size_ratio, min_speedup", null);
+                        + " min_agreement, max_size, max_size_ratio, min_speedup, min_sqnr, min_cosine", null);
             }
             try {
                 gates.add(Gate.parse(kind, String.valueOf(entry.getValue())));

@@ -48,6 +48,7 @@ public final class Evaluation {
             requireSameOutputs(reference, candidate);
         }
         long[] labels = data.hasLabels() ? data.labels() : null;
+        List<String> outputNames = reference.outputs().stream().map(TensorSpec::name).toList();
         Accuracy referenceAccuracy = new Accuracy();
         Accuracy candidateAccuracy = new Accuracy();
         OutputComparison comparison = candidate == null ? null : new OutputComparison();
@@ -71,7 +72,7 @@ public final class Evaluation {
                 }
                 for (int i = 0; i < expected.size(); i++) {
                     if (expected.get(i) != null && actual.get(i) != null) {
-                        comparison.add(expected.get(i), actual.get(i), i == 0);
+                        comparison.add(outputNames.get(i), expected.get(i), actual.get(i), i == 0);
                     }
                 }
             }

@@ -23,7 +23,11 @@ public record Gate(Kind kind, double limit) {
         /** The candidate is at most this fraction of the reference's bytes. */
         MAX_SIZE_RATIO("max-size-ratio", false),
         /** The candidate is at least this many times faster, on every execution provider and batch size. */
-        MIN_SPEEDUP("min-speedup", false);
+        MIN_SPEEDUP("min-speedup", false),
+        /** Every output's signal-to-quantization-noise ratio is at least this many dB (needs data). */
+        MIN_SQNR("min-sqnr", true),
+        /** Every output's cosine similarity with the reference's is at least this (needs data). */
+        MIN_COSINE("min-cosine", true);
 
         private final String option;
         private final boolean needsData;
@@ -53,8 +57,8 @@ public record Gate(Kind kind, double limit) {
         if (!Double.isFinite(limit) || limit < 0) {
             throw new IllegalArgumentException(kind.option() + " needs a finite, non-negative limit");
         }
-        if (kind == Kind.MIN_AGREEMENT && limit > 1) {
-            throw new IllegalArgumentException("min-agreement is a fraction in [0, 1], not " + limit);
+        if ((kind == Kind.MIN_AGREEMENT || kind == Kind.MIN_COSINE) && limit > 1) {
+            throw new IllegalArgumentException(kind.option() + " is a fraction in [0, 1], not " + limit);
         }
     }
 

@@ -39,6 +39,9 @@ import java.util.TreeMap;
  */
 public final class Validation {
 
+    /** The SQNR gate value of identical outputs (infinite), kept finite for JSON reports. */
+    static final double IDENTICAL_SQNR = 1000;
+
     /** Speedups below this are reported as a slowdown (above the latency method's noise floor). */
     static final double SLOWER = 0.95;
 
@@ -57,6 +60,7 @@ public final class Validation {
     private SessionConfig session = SessionConfig.defaults();
     private List<Gate> gates = List.of();
     private Progress progress = Progress.NONE;
+    private SyntheticInputs.Overrides inputs = SyntheticInputs.Overrides.NONE;
 
     private Validation(Path reference, Path candidate) {
         this.reference = Objects.requireNonNull(reference, "reference");
@@ -109,6 +113,12 @@ public final class Validation {
     public Validation latency(Latency.Plan latencyPlan) {
         this.plan = Objects.requireNonNull(latencyPlan);
         this.measureLatency = true;
+        return this;
+    }
+
+    /** Shapes and values of the made-up inputs latency is timed on when there is no data. */
+    public Validation inputs(SyntheticInputs.Overrides overrides) {
+        this.inputs = Objects.requireNonNull(overrides);
         return this;
     }
 
@@ -195,17 +205,21 @@ public final class Validation {
     private static OutputMetrics metrics(Evaluation.Result result, boolean labels) {
         OutputComparison c = result.comparison();
         double sqnr = c.sqnrDb();
+        Map<String, OutputMetrics.Output> outputs = new java.util.LinkedHashMap<>();
+        Map<String, Double> cosines = c.cosineByOutput();
+        c.sqnrDbByOutput().forEach((name, db) -> outputs.put(name, new OutputMetrics.Output(
+                Double.isInfinite(db) ? null : db, cosines.get(name))));
         return new OutputMetrics(result.samples(), labels, c.agreement(), c.maxAbsError(), c.meanAbsError(),
-                Double.isInfinite(sqnr) ? null : sqnr, result.totalNanos() / 1e9, result.runtimeShare());
+                Double.isInfinite(sqnr) ? null : sqnr, result.totalNanos() / 1e9, result.runtimeShare(), outputs);
     }
 
     private LatencyRow time(ExecutionProvider ep, int batch, InferenceSession ref, InferenceSession cand, Dataset data)
             throws DataFormatException {
         Map<String, Tensor> refFeeds = data != null ? data.bind(ref.inputs()).firstBatch(batch)
-                : SyntheticInputs.of(ref.inputs(), batch, 7);
+                : SyntheticInputs.of(ref.inputs(), inputs, batch, 7);
         Map<String, Tensor> candFeeds = data != null ? data.bind(cand.inputs()).firstBatch(batch)
-                : SyntheticInputs.of(cand.inputs(), batch, 7);
-        int actualBatch = (int) refFeeds.values().iterator().next().dim(0);
+                : SyntheticInputs.of(cand.inputs(), inputs, batch, 7);
+        int actualBatch = SyntheticInputs.batchOf(refFeeds);
         List<Latency.Stats> stats = Latency.measure(List.of(ref, cand), List.of(refFeeds, candFeeds), plan, progress);
         Latency.Stats r = stats.get(0);
         Latency.Stats c = stats.get(1);
@@ -239,6 +253,17 @@ public final class Validation {
                     row.speedup() >= limit, String.format("%s batch %d: %.3f ms -> %.3f ms, %.2fx, at least %.2fx"
                             + " required", row.ep(), row.batch(), row.referenceMsP50(), row.candidateMsP50(),
                             row.speedup(), limit))).toList();
+            case MIN_SQNR -> metrics.outputs().entrySet().stream().map(e -> {
+                Double db = e.getValue().sqnrDb();
+                double value = db == null ? IDENTICAL_SQNR : db;
+                return new GateResult(name + "[" + e.getKey() + "]", limit, value, value >= limit,
+                        String.format("output %s: SQNR %s, at least %.1f dB required", e.getKey(),
+                                db == null ? "infinite (identical)" : String.format("%.1f dB", db), limit));
+            }).toList();
+            case MIN_COSINE -> metrics.outputs().entrySet().stream().map(e -> new GateResult(
+                    name + "[" + e.getKey() + "]", limit, e.getValue().cosine(), e.getValue().cosine() >= limit,
+                    String.format("output %s: cosine similarity %.5f, at least %.5f required", e.getKey(),
+                            e.getValue().cosine(), limit))).toList();
         };
     }
 

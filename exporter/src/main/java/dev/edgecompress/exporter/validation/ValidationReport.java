@@ -44,10 +44,13 @@ public record ValidationReport(String tool, ModelStats reference, ModelStats can
         return gates.stream().filter(g -> !g.passed()).toList();
     }
 
-    /** A copy with the pipeline steps that made the candidate. */
+    /** A copy with the pipeline steps that made the candidate; their warnings come first among the warnings. */
     public ValidationReport withSteps(List<Step> pipelineSteps) {
+        List<String> all = new java.util.ArrayList<>();
+        pipelineSteps.forEach(s -> all.addAll(s.warnings()));
+        all.addAll(warnings.stream().filter(w -> !all.contains(w)).toList());
         return new ValidationReport(tool, reference, candidate, data, metrics, latency, candidateRuntimeOps,
-                pipelineSteps, gates, warnings, quantization, passed);
+                pipelineSteps, gates, all, quantization, passed);
     }
 
     /** A copy with what accuracy-aware quantization found. */

@@ -14,12 +14,14 @@ public final class Rows {
     private final double[] values;
     private final int rows;
     private final int width;
+    private final int classes;
     private int[] top;
 
-    private Rows(double[] values, int rows, int width) {
+    private Rows(double[] values, int rows, int width, int classes) {
         this.values = values;
         this.rows = rows;
         this.width = width;
+        this.classes = classes;
     }
 
     /** Whether outputs of this type can be compared numerically. */
@@ -57,7 +59,10 @@ public final class Rows {
                 }
             }
         }
-        return new Rows(values, rows, width);
+        // [N, ..., C] with positions between (a sequence recognizer's [N, T, C]): classes along the last axis.
+        int classes = tensor.rank() >= 3 && tensor.dim(tensor.rank() - 1) > 0 ? (int) tensor.dim(tensor.rank() - 1)
+                : width;
+        return new Rows(values, rows, width, classes);
     }
 
     public int rows() {
@@ -70,6 +75,33 @@ public final class Rows {
 
     double[] values() {
         return values;
+    }
+
+    /** Positions per row that each get a top-1 class: 1 for [N, C], T for [N, T, C]. */
+    public int positions() {
+        return width / classes;
+    }
+
+    /**
+     * The top-1 class at every position of every row, along the last axis ([N, T, C] gives N x T
+     * classes); the same as {@link #top()} for outputs of rank 2.
+     */
+    public int[] topPerPosition() {
+        if (classes == width) {
+            return top();
+        }
+        int count = rows * positions();
+        int[] result = new int[count];
+        for (int p = 0, base = 0; p < count; p++, base += classes) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (values[base + c] > values[base + best]) {
+                    best = c;
+                }
+            }
+            result[p] = best;
+        }
+        return result;
     }
 
     /** Index of the largest value of each row: the top-1 class of class scores. */
