@@ -33,8 +33,8 @@ class CompressCommandTest {
         assertTrue(cli.stdout().contains("step       prune-l1"), cli.stdout());
         assertTrue(cli.stdout().contains("non-zero parameters 266,610 -> 133,510"), cli.stdout());
         JsonNode json = Json.mapper().readTree(Files.readString(report));
-        assertEquals("prune-l1", json.get("steps").get(0).get("pass").asText());
-        assertEquals(0.5, json.get("steps").get(0).get("params").get("sparsity").asDouble());
+        assertEquals("prune-l1", json.get("steps").get(1).get("pass").asText());
+        assertEquals(0.5, json.get("steps").get(1).get("params").get("sparsity").asDouble());
         assertEquals(133_510, json.get("candidate").get("nonzero_parameters").asLong());
         assertTrue(json.get("passed").asBoolean());
     }
@@ -121,7 +121,7 @@ class CompressCommandTest {
         assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("lr.onnx").toString(), "--low-rank",
                 "energy:0.9", "--data", DATA, "--batch", "4", "--time", "0", "--runs", "5", "--report",
                 report.toString()), cli.stderr());
-        JsonNode step = Json.mapper().readTree(Files.readString(report)).get("steps").get(0);
+        JsonNode step = Json.mapper().readTree(Files.readString(report)).get("steps").get(1);
         assertEquals("low-rank", step.get("pass").asText());
         JsonNode layers = step.get("changed").get("layers");
         assertEquals(3, layers.size());
@@ -141,7 +141,7 @@ class CompressCommandTest {
                 TestModels.model("fashion_mnist_calib_512.npz").toString(), "--batch", "4", "--time", "0", "--runs",
                 "5", "--report", report.toString()), cli.stderr());
         JsonNode json = Json.mapper().readTree(Files.readString(report));
-        JsonNode finetune = json.get("steps").get(1);
+        JsonNode finetune = json.get("steps").get(2);
         assertEquals("finetune", finetune.get("pass").asText());
         assertEquals(2, finetune.get("changed").get("epochs").size());
         assertEquals(26_620, json.get("candidate").get("nonzero_parameters").asLong() - 410,
@@ -162,7 +162,7 @@ class CompressCommandTest {
                 "--max-accuracy-drop", "15", "--time", "0", "--runs", "3", "--report", report.toString()),
                 cli.stderr());
         JsonNode json = Json.mapper().readTree(Files.readString(report));
-        JsonNode epochs = json.get("steps").get(1).get("changed").get("epochs");
+        JsonNode epochs = json.get("steps").get(2).get("changed").get("epochs");
         double target = json.get("reference").get("accuracy").asDouble() - 0.15;
         assertTrue(epochs.size() < 20, "stopped early: " + epochs);
         assertTrue(epochs.get(epochs.size() - 1).get("held_out_accuracy").asDouble() >= target, epochs.toString());
@@ -200,7 +200,7 @@ class CompressCommandTest {
         assertEquals(ExitCode.OK, cli.run("compress", MLP, "-o", dir.resolve("cpu.onnx").toString(), "--finetune",
                 "epochs=1", "--train", DATA, "--device", "cpu", "--report", report.toString()), cli.stderr());
         JsonNode json = Json.mapper().readTree(Files.readString(report));
-        assertEquals("cpu", json.get("steps").get(0).get("changed").get("device").asText());
+        assertEquals("cpu", json.get("steps").get(1).get("changed").get("device").asText());
 
         CliRun gpu = new CliRun();
         ExitCode code = gpu.run("compress", MLP, "-o", dir.resolve("gpu.onnx").toString(), "--finetune", "epochs=1",
@@ -227,7 +227,7 @@ class CompressCommandTest {
                 "qat,epochs=1,lr=0.00001", "--train", DATA, "--calib", heldOut, "--data", heldOut, "--batch", "4",
                 "--time", "0", "--runs", "5", "--report", report.toString()), cli.stderr());
         JsonNode json = Json.mapper().readTree(Files.readString(report));
-        JsonNode qat = json.get("steps").get(4);
+        JsonNode qat = json.get("steps").get(6);
         assertEquals("quantize-qat", qat.get("pass").asText());
         assertEquals(1e-5, qat.get("params").get("training").get("lr").asDouble());
         double tensorFlow = qat.get("changed").get("epochs").get(0).get("held_out_accuracy").asDouble();
@@ -253,7 +253,7 @@ class CompressCommandTest {
                 report.toString(), "--data", TestModels.model("fashion_mnist_calib_512.npz").toString(), "--batch", "4",
                 "--time", "0", "--runs", "5"), cli.stderr());
         JsonNode json = Json.mapper().readTree(Files.readString(report));
-        JsonNode finetune = json.get("steps").get(0);
+        JsonNode finetune = json.get("steps").get(1);
         assertEquals(0.8, finetune.get("params").get("schedule").get("final_sparsity").asDouble());
         assertEquals(0.8, finetune.get("changed").get("epochs").get(1).get("sparsity").asDouble(), 1e-9);
         assertEquals(53_240, json.get("candidate").get("nonzero_parameters").asLong() - 410, 2,

@@ -95,7 +95,7 @@ class FineTuningTest {
                 .step("finetune", Map.of("epochs", 3, "lr", rate, "optimizer", optimizer, "weight_decay", 1e-4,
                         "decay", "step"));
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> epochs = (List<Map<String, Object>>) compressor.run().get(1).changed().get("epochs");
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) compressor.run().get(2).changed().get("epochs");
         double first = (double) epochs.get(0).get("loss");
         double last = (double) epochs.get(2).get("loss");
         assertTrue(last < first, optimizer + ": loss " + first + " -> " + last);
@@ -162,7 +162,7 @@ class FineTuningTest {
         Compressor compressor = Compressor.load(TestModels.model(name)).training(train).prune("l1", 0.5)
                 .step("finetune", Map.of("epochs", 3, "lr", 1e-3));
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> epochs = (List<Map<String, Object>>) compressor.run().get(1).changed().get("epochs");
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) compressor.run().get(2).changed().get("epochs");
         assertTrue((double) epochs.get(2).get("loss") < (double) epochs.get(0).get("loss"), name + ": " + epochs);
     }
 
@@ -200,7 +200,7 @@ class FineTuningTest {
         assertEquals(Math.rint(0.1 * prunable) + biases, statistics.nonzeroParameters(), 2,
                 "exactly round(0.9 n) weights pruned (a trained bias may be exactly zero)");
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> epochs = (List<Map<String, Object>>) steps.get(0).changed().get("epochs");
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) steps.get(1).changed().get("epochs");
         assertEquals(0.9, (double) epochs.get(5).get("sparsity"), 1e-6);
         assertTrue((double) epochs.get(1).get("sparsity") < 0.9, epochs.toString());
 
@@ -209,7 +209,7 @@ class FineTuningTest {
                 .step("finetune", Map.of("epochs", 2, "schedule", Map.of("initial_sparsity", 0.6,
                         "final_sparsity", 0.8, "begin_step", 9, "end_step", 16, "frequency", 4)));
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> lateEpochs = (List<Map<String, Object>>) late.run().get(1).changed().get("epochs");
+        List<Map<String, Object>> lateEpochs = (List<Map<String, Object>>) late.run().get(2).changed().get("epochs");
         assertEquals(0.5, (double) lateEpochs.get(0).get("sparsity"), 1e-5, "the one-shot 50% before any cut");
         assertEquals(0.8, (double) lateEpochs.get(1).get("sparsity"), 1e-6);
 
@@ -234,7 +234,7 @@ class FineTuningTest {
                 .training(Dataset.load(TestModels.model("fashion_mnist_calib_512.npz")))
                 .step("finetune", Map.of("epochs", 1, "lr", 1e-12, "distill", 1.0, "temperature", 2.0));
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> epochs = (List<Map<String, Object>>) self.run().get(0).changed().get("epochs");
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) self.run().get(1).changed().get("epochs");
         assertEquals(0, (double) epochs.get(0).get("loss"), 1e-6);
     }
 
@@ -245,7 +245,7 @@ class FineTuningTest {
         Compressor distilled = Compressor.load(TestModels.model("mlp.onnx")).training(train).prune("l1", 0.9)
                 .step("finetune", Map.of("epochs", 6, "lr", 2e-3, "distill", 0.5, "temperature", 2.0));
         List<PassPipeline.Step> steps = distilled.run();
-        assertEquals(0.5, steps.get(1).params().get("distill"));
+        assertEquals(0.5, steps.get(2).params().get("distill"));
         Path out = dir.resolve("distilled.onnx");
         ModelExporter.write(distilled.model(), out);
         double accuracy = accuracy(out, heldOut);

@@ -1,0 +1,279 @@
+package dev.edgecompress.exporter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.edgecompress.ir.Attribute;
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Graph;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.ModelBuilder;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Shape;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.ir.ValueType;
+import dev.edgecompress.passes.ModelStatistics;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.passes.PassResult;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The patterns of models exported by other tools, built in code: operators of opset 9, weights in
+ * Constant nodes and inside If branches, LSTMs. Every pass reaches them, or says why not; nothing
+ * ONNX Runtime cannot load is written. Numbers are checked on ONNX Runtime.
+ */
+class ForeignExportsTest {
+
+    @TempDir
+    Path dir;
+
+    /** An opset-9 model with every operator whose signature changed up to opset 13. */
+    private static Model opset9() {
+        ModelBuilder b = ModelBuilder.onnx(9);
+        Value x = b.input("x", DataType.FLOAT, 2, 4, 6);
+        Value sliced = b.op("Slice", List.of(Attribute.of("starts", new long[] {0}),
+                Attribute.of("ends", new long[] {4}), Attribute.of("axes", new long[] {2})), x);
+        Value clipped = b.op("Clip", List.of(Attribute.of("min", -0.5f), Attribute.of("max", 0.6f)), sliced);
+        Value soft = b.op("Softmax", List.of(Attribute.of("axis", 1L)), clipped); // the old 2-D meaning
+        Value unsqueezed = b.op("Unsqueeze", List.of(Attribute.of("axes", new long[] {0})), soft);
+        Value squeezed = b.op("Squeeze", List.of(Attribute.of("axes", new long[] {0})), unsqueezed);
+        Value flat = b.op("Reshape", squeezed, b.initializer("shape", Tensor.ofLongs(new long[] {2}, 2, 16)));
+        Node constant = b.node("Constant");
+        constant.setAttribute(Attribute.of("value", Tensor.ofFloats(new long[] {16, 5}, random(80, 1))));
+        Value logits = b.op("MatMul", flat, constant.output());
+        Value image = b.op("Reshape", x, b.initializer("image", Tensor.ofLongs(new long[] {4}, 1, 2, 4, 6)));
+        Value padded = b.op("Pad", List.of(Attribute.of("pads", 0L, 0L, 1L, 1L, 0L, 0L, 1L, 1L)), image);
+        Value upsampled = b.op("Upsample", List.of(Attribute.of("mode", "nearest")), padded,
+                b.initializer("scales", Tensor.ofFloats(new long[] {4}, 1, 1, 2, 2)));
+        b.output(logits, DataType.FLOAT, 2, 5);
+        b.output(upsampled, DataType.FLOAT, 1, 2, 12, 16);
+        return b.build();
+    }
+
+    private static float[] random(int count, long seed) {
+        Random random = new Random(seed);
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+
+    private Path write(Model model, String name) throws Exception {
+        Path file = dir.resolve(name);
+        ModelExporter.write(model, file);
+        return file;
+    }
+
+    private static Map<String, Tensor> run(Path model, Map<String, Tensor> feeds) {
+        try (InferenceSession session = InferenceSession.open(model, SessionConfig.defaults())) {
+            return session.run(feeds);
+        }
+    }
+
+    @Test
+    void int8UpgradesOpset9AndChecksTheConversionOnTheRuntime() throws Exception {
+        Path original = write(opset9(), "opset9.onnx");
+        Compressor compressor = Compressor.load(original).quantize("dynamic");
+        Path out = dir.resolve("int8.onnx");
+        compressor.export(out);
+
+        PassPipeline.Step upgrade = compressor.run().stream().filter(s -> s.pass().equals("upgrade-opset"))
+                .findFirst().orElseThrow();
+        @SuppressWarnings("unchecked")
+        Map<String, Integer> converted = (Map<String, Integer>) upgrade.changed().get("converted");
+        assertEquals(Map.of("Clip", 1, "Pad", 1, "Slice", 1, "Softmax", 1, "Squeeze", 1, "Unsqueeze", 1,
+                "Upsample", 1), converted);
+        assertTrue((double) upgrade.changed().get("max_output_error") <= 1e-4, upgrade.changed().toString());
+        assertTrue(upgrade.warnings().isEmpty(), upgrade.warnings().toString());
+        assertEquals(13, compressor.model().opsetVersion(""));
+        assertTrue(compressor.model().graph().nodes().stream().anyMatch(n -> n.opType().equals("MatMulInteger")),
+                "the Constant-node weight was found and quantized");
+
+        Map<String, Tensor> feeds = Map.of("x", Tensor.ofFloats(new long[] {2, 4, 6}, random(48, 7)));
+        Map<String, Tensor> expected = run(original, feeds);
+        Map<String, Tensor> actual = run(out, feeds);
+        assertArrayClose(expected.get(upsampledName(expected)).toFloatArray(),
+                actual.get(upsampledName(expected)).toFloatArray(), 1e-6);
+        float[] logits = expected.values().iterator().next().toFloatArray();
+        float[] quantized = actual.values().iterator().next().toFloatArray();
+        assertArrayClose(logits, quantized, 0.05);
+    }
+
+    private static String upsampledName(Map<String, Tensor> outputs) {
+        return outputs.keySet().stream().skip(1).findFirst().orElseThrow();
+    }
+
+    private static void assertArrayClose(float[] expected, float[] actual, double tolerance) {
+        assertEquals(expected.length, actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], tolerance, "element " + i);
+        }
+    }
+
+    @Test
+    void anOperatorWithoutConversionIsRefusedNamingTheNode() throws Exception {
+        ModelBuilder b = ModelBuilder.onnx(9);
+        Value x = b.input("x", DataType.FLOAT, 1, 4);
+        Node scaler = b.node("Scaler", x); // an operator this library has no opset conversion for
+        scaler.setName("old_scaler");
+        b.output(b.op("MatMul", scaler.output(), b.initializer("w", Tensor.ofFloats(new long[] {4, 4},
+                random(16, 2)))), DataType.FLOAT, 1, 4);
+        Path file = write(b.build(), "refused.onnx");
+        Path out = dir.resolve("never.onnx");
+        Exception e = assertThrows(dev.edgecompress.passes.PassConfigException.class,
+                () -> Compressor.load(file).quantize("dynamic").export(out));
+        assertTrue(e.getMessage().contains("node 'old_scaler' (Scaler)"), e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    /** x -> If(cond) { then: MatMul(x, W_outer); else: MatMul(x, Constant W_inner) } -> y */
+    private static Model ifWithWeights() {
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 3, 32);
+        Value condition = b.input("use_outer", DataType.BOOL, Shape.of(new long[0]));
+        Value outer = b.initializer("w_outer", Tensor.ofFloats(new long[] {32, 16}, random(512, 3)));
+        Graph then = new Graph("then");
+        Node thenProduct = new Node(null, "MatMul", List.of(x, outer), List.of("then_y"));
+        then.append(thenProduct);
+        then.addOutput(thenProduct.output());
+        Graph otherwise = new Graph("else");
+        Node constant = new Node(null, "Constant", List.of(), List.of("w_inner"));
+        constant.setAttribute(Attribute.of("value", Tensor.ofFloats(new long[] {32, 16}, random(512, 4))));
+        otherwise.append(constant);
+        Node elseProduct = new Node(null, "MatMul", List.of(x, constant.output()), List.of("else_y"));
+        otherwise.append(elseProduct);
+        otherwise.addOutput(elseProduct.output());
+        Node branch = b.node("If", condition);
+        branch.setAttribute(Attribute.of("then_branch", then));
+        branch.setAttribute(Attribute.of("else_branch", otherwise));
+        b.output(branch.output(), new ValueType.TensorType(DataType.FLOAT, Shape.of(3, 16)));
+        return b.build();
+    }
+
+    @Test
+    void pruningReachesWeightsInsideIfBranchesAndConstantNodes() throws Exception {
+        Compressor compressor = Compressor.load(write(ifWithWeights(), "if.onnx")).prune("l1", 0.5);
+        compressor.export(dir.resolve("pruned.onnx"));
+
+        PassPipeline.Step prune = compressor.run().stream().filter(s -> s.pass().equals("prune-l1")).findFirst()
+                .orElseThrow();
+        assertEquals(512L, prune.changed().get("pruned"), "half of both weights, one global threshold");
+        assertEquals(1024L, prune.changed().get("of"));
+        assertTrue(prune.warnings().isEmpty(), prune.warnings().toString());
+        assertEquals(512, ModelStatistics.of(compressor.model()).nonzeroParameters());
+    }
+
+    /** An LSTM whose weights are an outer initializer (W) and a Constant node (R), inside an If branch. */
+    private static Model lstmInIf() {
+        int hidden = 8;
+        int inputs = 5;
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 7, 2, inputs);
+        Value condition = b.input("run", DataType.BOOL, Shape.of(new long[0]));
+        Value w = b.initializer("W", Tensor.ofFloats(new long[] {1, 4 * hidden, inputs}, random(4 * hidden * inputs, 5)));
+        Value bias = b.initializer("B", Tensor.ofFloats(new long[] {1, 8 * hidden}, random(8 * hidden, 6)));
+        Graph then = new Graph("then");
+        Node r = new Node(null, "Constant", List.of(), List.of("R"));
+        r.setAttribute(Attribute.of("value", Tensor.ofFloats(new long[] {1, 4 * hidden, hidden},
+                random(4 * hidden * hidden, 8))));
+        then.append(r);
+        Node lstm = new Node(null, "LSTM", List.of(x, w, r.output(), bias), List.of("Y", "Y_h"));
+        lstm.setAttribute(Attribute.of("hidden_size", (long) hidden));
+        then.append(lstm);
+        then.addOutput(lstm.output(1));
+        Graph otherwise = new Graph("else");
+        Node zeros = new Node(null, "Constant", List.of(), List.of("no_state"));
+        zeros.setAttribute(Attribute.of("value", Tensor.ofFloats(new long[] {1, 2, hidden}, new float[2 * hidden])));
+        otherwise.append(zeros);
+        otherwise.addOutput(zeros.output());
+        Node branch = b.node("If", condition);
+        branch.setAttribute(Attribute.of("then_branch", then));
+        branch.setAttribute(Attribute.of("else_branch", otherwise));
+        b.output(branch.output(), new ValueType.TensorType(DataType.FLOAT, Shape.of(1, 2, hidden)));
+        return b.build();
+    }
+
+    @Test
+    void dynamicInt8TurnsAnLstmInsideAnIfIntoOnnxRuntimesInt8Lstm() throws Exception {
+        Path original = write(lstmInIf(), "lstm.onnx");
+        Path out = dir.resolve("lstm.int8.onnx");
+        Compressor compressor = Compressor.load(original).quantize("dynamic");
+        compressor.export(out);
+
+        List<Node> all = compressor.model().graph().allNodes();
+        assertTrue(all.stream().anyMatch(n -> n.opType().equals("DynamicQuantizeLSTM")), all.toString());
+        assertTrue(all.stream().noneMatch(n -> n.opType().equals("LSTM")));
+        Map<String, Tensor> feeds = Map.of("x", Tensor.ofFloats(new long[] {7, 2, 5}, random(70, 9)),
+                "run", Tensor.of(DataType.BOOL, new long[0], java.nio.ByteBuffer.wrap(new byte[] {1})));
+        float[] expected = run(original, feeds).values().iterator().next().toFloatArray();
+        float[] actual = run(out, feeds).values().iterator().next().toFloatArray();
+        assertArrayClose(expected, actual, 0.03);
+        assertFalse(java.util.Arrays.equals(expected, actual), "int8 weights change the numbers a little");
+    }
+
+    @Test
+    void pruningReachesLstmWeights() throws Exception {
+        Compressor compressor = Compressor.load(write(lstmInIf(), "lstm.onnx")).prune("magnitude", 0.5);
+        compressor.export(dir.resolve("lstm.pruned.onnx"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> layers = (List<Map<String, Object>>) compressor.run().stream()
+                .filter(s -> s.pass().equals("prune-magnitude")).findFirst().orElseThrow().changed().get("layers");
+        assertEquals(List.of("W", "R"), layers.stream().map(l -> l.get("weight")).toList());
+    }
+
+    @Test
+    void aPassThatChangesNothingSaysSo() throws Exception {
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 10, 10);
+        b.output(b.op("Add", x, b.initializer("offset", Tensor.ofFloats(new long[] {10, 10}, random(100, 1)))),
+                DataType.FLOAT, 10, 10);
+        Compressor compressor = Compressor.load(write(b.build(), "add.onnx")).prune("l1", 0.5);
+        compressor.export(dir.resolve("same.onnx"));
+        List<String> warnings = compressor.run().stream().flatMap(s -> s.warnings().stream()).toList();
+        assertEquals(List.of("prune-l1 changed nothing: the model has no prunable weights (100 in weights read by"
+                + " Add)"), warnings.stream().filter(w -> w.startsWith("prune-l1")).toList());
+    }
+
+    @Test
+    void aModelOnnxRuntimeCannotLoadIsNeverWritten() throws Exception {
+        Path mlp = dev.edgecompress.ir.testing.TestModels.model("mlp.onnx");
+        Pass breaksTheModel = new Pass() {
+            @Override
+            public String name() {
+                return "break";
+            }
+
+            @Override
+            public PassResult run(Model model, PassContext context) {
+                Node node = model.graph().nodes().get(0);
+                Node bogus = new Node(null, "NoSuchOperator", List.of(node.input(0)), List.of("bogus"));
+                model.graph().insertBefore(node, bogus);
+                node.replaceInput(0, bogus.output());
+                return PassResult.changed(Map.of());
+            }
+        };
+        Path out = dir.resolve("broken.onnx");
+        UnloadableModelException e = assertThrows(UnloadableModelException.class,
+                () -> Compressor.load(mlp).pass(breaksTheModel).export(out));
+        assertFalse(e.inputAtFault());
+        assertTrue(e.getMessage().contains("last: remove-dead-nodes"), e.getMessage());
+        assertTrue(e.getMessage().contains("NoSuchOperator"), e.getMessage());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList(), "no output, no temporary file");
+        }
+    }
+}
