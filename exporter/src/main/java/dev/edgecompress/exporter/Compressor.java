@@ -267,6 +267,11 @@ public final class Compressor {
 
     private void requireLoadable(Path file) throws UnloadableModelException {
         String problem = InferenceSession.loadProblem(file);
+        if (problem == null && !passes.isEmpty()) {
+            // Some faults (a bias that no longer matches its convolution) show only when the model runs.
+            problem = new RuntimeModelRunner(calibrationData != null ? calibrationData : training, inputs)
+                    .runProblem(model);
+        }
         if (problem == null) {
             return;
         }
@@ -277,7 +282,7 @@ public final class Compressor {
         }
         String last = steps.isEmpty() ? "none" : steps.get(steps.size() - 1).pass();
         List<String> passNames = steps.stream().map(PassPipeline.Step::pass).toList();
-        throw new UnloadableModelException("ONNX Runtime cannot load the model the passes produced ("
+        throw new UnloadableModelException("ONNX Runtime cannot load or run the model the passes produced ("
                 + String.join(", ", passNames) + "; last: " + last + "), so nothing was written: " + problem, false,
                 null);
     }

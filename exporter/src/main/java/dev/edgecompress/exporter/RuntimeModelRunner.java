@@ -55,6 +55,33 @@ public final class RuntimeModelRunner implements ModelRunner {
         }
     }
 
+    /**
+     * Why ONNX Runtime cannot run {@code model} on the probe inputs, or null when it runs, or when
+     * no probe inputs can be made for it (a dynamic dimension without a --shape, say).
+     */
+    public String runProblem(Model model) {
+        byte[] bytes;
+        try {
+            bytes = ModelExporter.toBytes(model);
+        } catch (IOException e) {
+            return null; // too large to run in memory: the load check alone applies
+        }
+        try (InferenceSession session = InferenceSession.open(bytes, SessionConfig.defaults())) {
+            if (feeds == null) {
+                try {
+                    feeds = data != null ? data.bind(session.inputs()).firstBatch(PROBE_SAMPLES)
+                            : SyntheticInputs.of(session.inputs(), overrides, 1, 17);
+                } catch (DataFormatException | RuntimeException e) {
+                    return null;
+                }
+            }
+            session.run(feeds);
+            return null;
+        } catch (RuntimeException e) {
+            return String.valueOf(e.getMessage()).replace('\n', ' ');
+        }
+    }
+
     @Override
     public String describeInputs() {
         return data != null ? "the first " + PROBE_SAMPLES + " samples of " + data.source().getFileName()
