@@ -16,7 +16,7 @@ import dev.edgecompress.passes.Steps;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.TrainingPass;
 import dev.edgecompress.passes.finetune.Trainer;
-import dev.edgecompress.passes.cleanup.FoldConstantsPass;
+import dev.edgecompress.passes.cleanup.NormalizePass;
 import dev.edgecompress.passes.opset.OpsetUpgradePass;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.SyntheticInputs;
@@ -224,11 +224,10 @@ public final class Compressor {
         boolean compresses = added.stream().anyMatch(p -> !cleanupNames.contains(p.name()));
         List<Pass> all = new ArrayList<>();
         if (compresses) {
-            all.add(new FoldConstantsPass());
+            all.add(new NormalizePass());
         }
         for (Pass pass : added) {
-            boolean afterCleanup = !all.isEmpty() && cleanupNames.contains(all.get(all.size() - 1).name())
-                    && all.size() > 1;
+            boolean afterCleanup = !all.isEmpty() && cleanupNames.contains(all.get(all.size() - 1).name());
             if (pass.name().startsWith("quantize") && !afterCleanup) {
                 all.addAll(Cleanup.passes());
             }

@@ -183,6 +183,71 @@ class ChannelPruningTest {
                 run(pruned, "pruned-inception.onnx", 1, 2, 3, 3), 1e-5f);
     }
 
+    /**
+     * A MobileNetV2 block: stem Conv -> Clip, then 1x1 expand -> Clip -> depthwise 3x3 -> Clip ->
+     * 1x1 project, added to the stem's output (identity shortcut) -> Clip -> pooling -> Gemm.
+     */
+    private static Model depthwiseResidual() {
+        Random random = new Random(21);
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 2, 3, 8, 8);
+        List<Attribute> pad = List.of(Attribute.of("pads", 1L, 1L, 1L, 1L));
+        Value six = b.initializer("six", Tensor.ofFloats(new long[0], 6f));
+        Value zero = b.initializer("zero", Tensor.ofFloats(new long[0], 0f));
+        Value stem = b.op("Clip", b.op("Conv", pad, x,
+                b.initializer("stem_w", Tensor.ofFloats(new long[] {8, 3, 3, 3}, gaussian(random, 216))),
+                b.initializer("stem_b", Tensor.ofFloats(new long[] {8}, gaussian(random, 8)))), zero, six);
+        Value expand = b.op("Clip", b.op("Conv", stem,
+                b.initializer("expand_w", Tensor.ofFloats(new long[] {16, 8, 1, 1}, gaussian(random, 128))),
+                b.initializer("expand_b", Tensor.ofFloats(new long[] {16}, gaussian(random, 16)))), zero, six);
+        List<Attribute> depthwise = List.of(Attribute.of("group", 16L), Attribute.of("pads", 1L, 1L, 1L, 1L));
+        Value dw = b.op("Clip", b.op("Conv", depthwise, expand,
+                b.initializer("dw_w", Tensor.ofFloats(new long[] {16, 1, 3, 3}, gaussian(random, 144))),
+                b.initializer("dw_b", Tensor.ofFloats(new long[] {16}, gaussian(random, 16)))), zero, six);
+        Value project = b.op("Conv", dw,
+                b.initializer("project_w", Tensor.ofFloats(new long[] {8, 16, 1, 1}, gaussian(random, 128))),
+                b.initializer("project_b", Tensor.ofFloats(new long[] {8}, gaussian(random, 8))));
+        Value block = b.op("Clip", b.op("Add", project, stem), zero, six);
+        Value features = b.op("Flatten", b.op("GlobalAveragePool", block));
+        b.output(b.op("Gemm", List.of(Attribute.of("transB", 1L)), features,
+                b.initializer("fc_w", Tensor.ofFloats(new long[] {10, 8}, gaussian(random, 80))),
+                b.initializer("fc_b", Tensor.ofFloats(new long[] {10}, new float[10]))), DataType.FLOAT, 2, 10);
+        return b.build();
+    }
+
+    @Test
+    void aDepthwiseResidualBlockShrinksTogetherRunsAndFineTunes() throws Exception {
+        Path original = dir.resolve("block.onnx");
+        ModelExporter.write(depthwiseResidual(), original);
+        Random random = new Random(2);
+        float[] images = new float[64 * 3 * 8 * 8];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = random.nextFloat();
+        }
+        long[] labels = new long[64];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = random.nextInt(10);
+        }
+        var data = dev.edgecompress.runtime.data.Dataset.of(dir.resolve("random.npz"),
+                Map.of("x", Tensor.ofFloats(new long[] {64, 3, 8, 8}, images)), labels);
+        Compressor compressor = Compressor.load(original).prune("channels", 0.5).training(data)
+                .step("finetune", Map.of("epochs", 1, "batch", 2));
+        Path out = dir.resolve("block.pruned.onnx");
+        compressor.export(out);
+
+        Model pruned = compressor.model();
+        assertArrayEquals(new long[] {4, 3, 3, 3}, weight(pruned, "stem_w").dims(), "the shortcut's producer");
+        assertArrayEquals(new long[] {4, 8, 1, 1}, weight(pruned, "project_w").dims(), "pruned with it");
+        assertArrayEquals(new long[] {8, 4, 1, 1}, weight(pruned, "expand_w").dims());
+        assertArrayEquals(new long[] {8, 1, 3, 3}, weight(pruned, "dw_w").dims(), "the depthwise filters follow");
+        assertArrayEquals(new long[] {8}, weight(pruned, "dw_b").dims());
+        assertEquals(8, pruned.graph().nodes().stream().filter(n -> n.opType().equals("Conv")
+                && n.attribute("group") != null).findFirst().orElseThrow().intAttribute("group", 0));
+        assertArrayEquals(new long[] {10, 4}, weight(pruned, "fc_w").dims());
+        float[] y = run(pruned, "check.onnx", 2, 3, 8, 8);
+        assertEquals(20, y.length);
+    }
+
     private static Tensor weight(Model model, String name) {
         return model.graph().initializers().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow()
                 .constValue();

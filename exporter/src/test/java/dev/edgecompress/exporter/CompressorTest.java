@@ -36,11 +36,11 @@ class CompressorTest {
         assertTrue(report.passed(), report.gates().toString());
         assertEquals(133_510, report.candidate().nonzeroParameters());
         assertTrue(report.candidate().gzipBytes() < 0.6 * report.reference().gzipBytes());
-        assertEquals("fold-constants", report.steps().get(0).pass(), "normalization runs first");
+        assertEquals("normalize", report.steps().get(0).pass(), "normalization runs first");
         assertEquals("prune-l1", report.steps().get(1).pass());
         assertEquals(written.totalBytes(), report.candidate().bytes());
         String provenance = ModelImporter.load(dir.resolve("pruned.onnx")).metadata().get(PassPipeline.PROVENANCE_KEY);
-        assertTrue(provenance.startsWith("fold-constants{}; prune-l1{sparsity=0.5"), provenance);
+        assertTrue(provenance.startsWith("normalize{}; prune-l1{sparsity=0.5"), provenance);
     }
 
     @Test

@@ -20,7 +20,8 @@ import java.util.Set;
  * <p>A <em>producer</em> is a Conv (group 1), Gemm or MatMul with a constant weight; its output
  * channels are Conv's axis 1 and Gemm/MatMul's last axis. From each producer the channels are
  * followed through ops that keep them (activations, BatchNormalization, pooling, Dropout,
- * Identity, Add/Mul with a per-channel constant) to <em>consumers</em> whose input channels are
+ * Identity, Add/Mul with a per-channel constant, and depthwise convolutions, whose filters and
+ * group count shrink with the channels) to <em>consumers</em> whose input channels are
  * the same channels (Conv weight axis 1; Gemm/MatMul weight rows or columns), also after a Flatten
  * of [N, C, H, W], where channel c becomes features c*H*W .. (c+1)*H*W - 1. An Add or Mul of two
  * such values joins their producers into one <em>group</em> that must keep the same channels
@@ -58,6 +59,8 @@ final class ChannelGroups {
         final List<Producer> producers = new ArrayList<>();
         final List<Slice> slices = new ArrayList<>();
         final List<Value> reshaped = new ArrayList<>();
+        /** Depthwise convolutions the channels pass through: their group count shrinks with them. */
+        final List<Node> depthwise = new ArrayList<>();
         boolean blocked;
         int channels;
     }
@@ -104,6 +107,10 @@ final class ChannelGroups {
             return null;
         }
         Tensor w = weight.constValue();
+        Value bias = node.input(2);
+        if (bias != null && (bias.constValue() == null || bias.constValue().rank() != 1)) {
+            return null; // a bias computed at run time could not shrink with the channels
+        }
         return switch (node.opType()) {
             case "Conv" -> node.intAttribute("group", 1) == 1 && w.rank() >= 3
                     ? new Producer(node, weight, (int) w.dim(0)) : null;
@@ -132,7 +139,20 @@ final class ChannelGroups {
         for (Use use : value.uses()) {
             Node node = use.node();
             String op = node.normalizedDomain().isEmpty() ? node.opType() : "";
-            if (use.inputIndex() == 0 && PASS_THROUGH.contains(op) && !(op.equals("Dropout") && dropoutMaskUsed(node))) {
+            if (use.inputIndex() == 0 && op.equals("Conv") && isDepthwise(node, width)) {
+                if (via != null) {
+                    group.blocked = true; // depthwise over concatenated channels: not followed
+                    return;
+                }
+                // One filter per channel: the filters and biases of removed channels go with them.
+                group.slices.add(new Slice(node.input(1), 0, 1, null));
+                if (node.input(2) != null) {
+                    group.slices.add(new Slice(ownBias(node), 0, 1, null));
+                }
+                group.depthwise.add(node);
+                follow(node.output(0), group, pending, seen, null);
+            } else if (use.inputIndex() == 0 && PASS_THROUGH.contains(op)
+                    && !(op.equals("Dropout") && dropoutMaskUsed(node))) {
                 if (op.equals("BatchNormalization")) {
                     for (int i = 1; i <= 4; i++) {
                         if (!perChannelConstant(node.input(i), width)) {
@@ -171,6 +191,36 @@ final class ChannelGroups {
                 return;
             }
         }
+    }
+
+    /**
+     * A depthwise convolution over {@code channels} channels: one filter [1, k, k] per channel
+     * (group = channels), weight and bias constants used only here.
+     */
+    private static boolean isDepthwise(Node node, int channels) {
+        Value weight = node.input(1);
+        Value bias = node.input(2);
+        Tensor w = weight == null ? null : weight.constValue();
+        return node.normalizedDomain().isEmpty() && node.intAttribute("group", 1) == channels && channels > 1
+                && w != null && w.rank() >= 3 && w.dim(0) == channels && w.dim(1) == 1 && weight.uses().size() == 1
+                && (bias == null || bias.constValue() != null && bias.constValue().rank() == 1
+                        && bias.constValue().dim(0) == channels);
+    }
+
+    /**
+     * The node's bias, made its own first when other nodes read the same constant (exporters share
+     * equal biases, such as the zeros of freshly initialized layers), so slicing it changes only
+     * this node.
+     */
+    private static Value ownBias(Node node) {
+        Value bias = node.input(2);
+        if (bias.uses().size() > 1) {
+            Graph graph = node.graph();
+            Value copy = graph.addInitializer(graph.freshName(bias.name()), bias.constValue());
+            node.replaceInput(2, copy);
+            return copy;
+        }
+        return bias;
     }
 
     /** The other side of a residual Add: its producer must keep the same channels. */

@@ -1,5 +1,6 @@
 package dev.edgecompress.passes.pruning;
 
+import dev.edgecompress.ir.Attribute;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.Tensor;
@@ -65,6 +66,9 @@ public final class ChannelPruningPass implements Pass {
             }
             for (ChannelGroups.Producer producer : group.producers) {
                 shrinkProducer(producer, kept);
+            }
+            for (Node depthwise : group.depthwise) {
+                depthwise.setAttribute(Attribute.of("group", (long) keep));
             }
             for (Value value : group.reshaped) {
                 value.setType(null); // its shape changed; ONNX Runtime infers it again
