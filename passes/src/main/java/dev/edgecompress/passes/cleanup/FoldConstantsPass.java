@@ -17,8 +17,10 @@ import java.util.Map;
 /**
  * Makes constants visible as initializers, so that passes and shape logic can read them:
  * {@code Constant} nodes holding a tensor become initializers, and {@code Shape} of a value whose
- * shape is fully known becomes an int64 initializer, in the main graph and in every subgraph (an
- * If branch's constants become that branch's initializers). Shapes with a symbolic dimension (a dynamic
+ * shape is fully known becomes an int64 initializer, and Unsqueeze, Squeeze, Reshape, Concat and
+ * Slice of constants are computed (a weight assembled from constant pieces becomes one constant);
+ * in the main graph and in every subgraph (an If branch's constants become that branch's
+ * initializers). Shapes with a symbolic dimension (a dynamic
  * batch) are left alone, so the model stays dynamic.
  *
  * <pre>
@@ -80,6 +82,6 @@ public final class FoldConstantsPass implements Pass {
                 return Tensor.ofLongs(new long[] {sizes.length}, sizes);
             }
         }
-        return null;
+        return ConstantShapeOps.evaluate(node);
     }
 }

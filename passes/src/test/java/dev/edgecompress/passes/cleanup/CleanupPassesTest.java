@@ -20,6 +20,32 @@ import org.junit.jupiter.api.Test;
 class CleanupPassesTest {
 
     @Test
+    void aWeightAssembledFromConstantPiecesBecomesOneConstant() {
+        // PyTorch's LSTM export reorders gates: Concat(Slice(W, 2..4), Slice(W, 0..2)), then Unsqueeze.
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 1, 3);
+        Value w = b.initializer("w", Tensor.ofFloats(new long[] {4, 3}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
+        Value one = b.initializer("zero", Tensor.ofLongs(new long[] {1}, 0));
+        Value two = b.initializer("two", Tensor.ofLongs(new long[] {1}, 2));
+        Value four = b.initializer("four", Tensor.ofLongs(new long[] {1}, 4));
+        Value late = b.op("Slice", w, two, four);
+        Value early = b.op("Slice", w, one, two);
+        Value reordered = b.op("Concat", List.of(Attribute.of("axis", 0L)), late, early);
+        Value batched = b.op("Unsqueeze", reordered, one);
+        Value squeezed = b.op("Squeeze", batched, one);
+        b.output(b.op("MatMul", x, b.op("Transpose", squeezed)));
+        Model model = b.build();
+
+        new FoldConstantsPass().run(model, PassContext.quiet());
+        new RemoveDeadNodesPass().run(model, PassContext.quiet());
+
+        assertEquals(List.of("Transpose", "MatMul"), model.graph().nodes().stream().map(Node::opType).toList());
+        Tensor folded = model.graph().nodes().get(0).input(0).constValue();
+        assertArrayEquals(new long[] {4, 3}, folded.dims());
+        assertArrayEquals(new float[] {6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5}, folded.toFloatArray());
+    }
+
+    @Test
     void identityAndInferenceDropoutGoAndTheOutputKeepsItsName() {
         ModelBuilder b = ModelBuilder.onnx(17);
         Value x = b.input("x", DataType.FLOAT, 2);
