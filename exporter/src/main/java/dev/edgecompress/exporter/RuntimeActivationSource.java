@@ -1,10 +1,9 @@
 package dev.edgecompress.exporter;
 
-import dev.edgecompress.ir.Graph;
+import dev.edgecompress.importer.proto.GraphProto;
+import dev.edgecompress.importer.proto.ModelProto;
 import dev.edgecompress.ir.Model;
-import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.Tensor;
-import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.ActivationSource;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.SessionConfig;
@@ -13,8 +12,6 @@ import dev.edgecompress.runtime.data.DataFormatException;
 import dev.edgecompress.runtime.data.Dataset;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +19,8 @@ import java.util.function.Consumer;
 
 /**
  * Calibration data run through ONNX Runtime: the model is serialized in memory with the requested
- * values added as graph outputs (the model itself is left as it was), then run batch by batch.
+ * values added as graph outputs, those inside If branches too (the model itself is left as it
+ * was), then run batch by batch.
  * Graph optimizations are off, so every requested value exists as computed by the model's nodes.
  */
 public final class RuntimeActivationSource implements ActivationSource {
@@ -52,7 +50,8 @@ public final class RuntimeActivationSource implements ActivationSource {
 
     @Override
     public void collect(Model model, List<String> values, Consumer<Map<String, Tensor>> batch) {
-        byte[] bytes = withOutputs(model, values);
+        Map<String, String> exposed = new LinkedHashMap<>();
+        byte[] bytes = withOutputs(model, values, exposed);
         SessionConfig config = SessionConfig.defaults().withOptimization(SessionConfig.Optimization.NONE);
         try (InferenceSession session = InferenceSession.open(bytes, config)) {
             Batches batches = data.bind(session.inputs());
@@ -60,9 +59,9 @@ public final class RuntimeActivationSource implements ActivationSource {
                 Map<String, Tensor> outputs = session.run(b.feeds());
                 Map<String, Tensor> selected = new LinkedHashMap<>();
                 for (String name : values) {
-                    Tensor tensor = outputs.get(name);
-                    selected.put(name, tensor.rank() > 0 && tensor.dim(0) > b.samples() && b.samples() < batchSize
-                            ? Batches.rows(tensor, b.samples()) : tensor);
+                    Tensor tensor = outputs.get(exposed.get(name));
+                    selected.put(name, !b.wholeInputs() && tensor.rank() > 0 && tensor.dim(0) > b.samples()
+                            && b.samples() < batchSize ? Batches.rows(tensor, b.samples()) : tensor);
                 }
                 batch.accept(selected);
             }
@@ -71,35 +70,29 @@ public final class RuntimeActivationSource implements ActivationSource {
         }
     }
 
-    /** The serialized model with {@code values} as extra graph outputs; the model is restored after. */
-    private static byte[] withOutputs(Model model, List<String> names) {
-        Graph graph = model.graph();
-        Map<String, Value> byName = new HashMap<>();
-        graph.inputs().forEach(v -> byName.put(v.name(), v));
-        for (Node node : graph.nodes()) {
-            node.outputs().forEach(v -> {
-                if (v != null) {
-                    byName.put(v.name(), v);
-                }
-            });
-        }
-        List<Value> added = new ArrayList<>();
+    /**
+     * The serialized model with {@code values} as extra graph outputs (values inside If branches
+     * through {@link SubgraphOutputs}); {@code exposed} receives each value's output name. The model
+     * itself is not changed.
+     */
+    private static byte[] withOutputs(Model model, List<String> names, Map<String, String> exposed) {
         try {
+            ModelProto.Builder proto = ModelProto.parseFrom(ModelExporter.toBytes(model)).toBuilder();
+            GraphProto.Builder graph = proto.getGraphBuilder();
+            java.util.Set<String> outputs = new java.util.HashSet<>();
+            graph.getOutputList().forEach(o -> outputs.add(o.getName()));
             for (String name : names) {
-                Value value = byName.get(name);
-                if (value == null) {
-                    throw new IllegalArgumentException("no value '" + name + "' to calibrate");
+                String output = outputs.contains(name) ? name : SubgraphOutputs.expose(graph, name);
+                if (output == null) {
+                    throw new IllegalArgumentException("no value '" + name + "' to calibrate outside Loop and Scan"
+                            + " bodies");
                 }
-                if (!graph.outputs().contains(value)) {
-                    graph.addOutput(value);
-                    added.add(value);
-                }
+                outputs.add(output);
+                exposed.put(name, output);
             }
-            return ModelExporter.toBytes(model);
+            return proto.build().toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } finally {
-            added.forEach(graph::removeOutput);
         }
     }
 }

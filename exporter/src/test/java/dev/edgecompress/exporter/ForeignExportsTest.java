@@ -235,6 +235,73 @@ class ForeignExportsTest {
         assertEquals(List.of("W", "R"), layers.stream().map(l -> l.get("weight")).toList());
     }
 
+    /** x -> If(sr == 16000) { then: Conv(x, W16) -> Relu; else: Conv(x, W8) -> Relu } -> y, as Silero VAD. */
+    private static Model convInIf() {
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 1, 4, 16);
+        Value rate = b.input("sr", DataType.INT64, Shape.of(new long[0]));
+        Value wide = b.op("Equal", rate, b.initializer("sr16k", Tensor.ofLongs(new long[0], 16000)));
+        Graph[] branches = new Graph[2];
+        for (int i = 0; i < 2; i++) {
+            Graph branch = new Graph(i == 0 ? "rate16k" : "rate8k");
+            Value w = b.initializer("w" + i, Tensor.ofFloats(new long[] {8, 4, 3}, random(96, 10 + i)));
+            Node conv = new Node(null, "Conv", List.of(x, w), List.of("conv" + i));
+            conv.setAttribute(Attribute.of("pads", 1L, 1L));
+            branch.append(conv);
+            Node relu = new Node(null, "Relu", List.of(conv.output()), List.of("relu" + i));
+            branch.append(relu);
+            Node conv2 = new Node(null, "Conv", List.of(relu.output(), b.initializer("v" + i,
+                    Tensor.ofFloats(new long[] {2, 8, 1}, random(16, 20 + i)))), List.of("y" + i));
+            branch.append(conv2);
+            branch.addOutput(conv2.output());
+            branches[i] = branch;
+        }
+        Node branch = b.node("If", wide);
+        branch.setAttribute(Attribute.of("then_branch", branches[0]));
+        branch.setAttribute(Attribute.of("else_branch", branches[1]));
+        b.output(branch.output(), new ValueType.TensorType(DataType.FLOAT, Shape.of(1, 2, 16)));
+        return b.build();
+    }
+
+    private static Map<String, Tensor> audio(int seed, long rate) {
+        return Map.of("x", Tensor.ofFloats(new long[] {1, 4, 16}, random(64, seed)),
+                "sr", Tensor.ofLongs(new long[0], rate));
+    }
+
+    @Test
+    void staticInt8CalibratesInsideIfBranchesAndLeavesABranchTheDataNeverTakesFloat() throws Exception {
+        Path original = write(convInIf(), "vad.onnx");
+        // Whole-input samples (one more axis than each input): 16 samples, all at 16 kHz.
+        Map<String, Tensor> arrays = new java.util.LinkedHashMap<>();
+        arrays.put("x", Tensor.ofFloats(new long[] {16, 1, 4, 16}, random(16 * 64, 30)));
+        long[] rates = new long[16];
+        java.util.Arrays.fill(rates, 16000);
+        arrays.put("sr", Tensor.ofLongs(new long[] {16}, rates));
+        var calibration = dev.edgecompress.runtime.data.Dataset.of(dir.resolve("vad.npz"), arrays, null);
+        Compressor compressor = Compressor.load(original).quantize("static").calibration(calibration);
+        Path out = dir.resolve("vad.int8.onnx");
+        compressor.export(out);
+
+        PassPipeline.Step quantize = compressor.run().stream().filter(s -> s.pass().equals("quantize-static"))
+                .findFirst().orElseThrow();
+        assertEquals(Map.of("Conv", 2), quantize.changed().get("weighted_nodes"), "both convolutions at 16 kHz");
+        assertEquals(1, quantize.warnings().size(), quantize.warnings().toString());
+        assertTrue(quantize.warnings().get(0).contains("never ran"), quantize.warnings().get(0));
+        Graph taken = compressor.model().graph().nodes().stream().filter(n -> n.opType().equals("If")).findFirst()
+                .orElseThrow().attribute("then_branch").asGraph();
+        assertTrue(taken.nodes().stream().anyMatch(n -> n.opType().equals("QuantizeLinear")));
+
+        for (long rate : new long[] {16000, 8000}) { // the 8 kHz branch reads the int8 input, in float
+            float[] expected = run(original, audio(40, rate)).values().iterator().next().toFloatArray();
+            float[] actual = run(out, audio(40, rate)).values().iterator().next().toFloatArray();
+            double largest = 0;
+            for (float v : expected) {
+                largest = Math.max(largest, Math.abs(v));
+            }
+            assertArrayClose(expected, actual, 0.04 * largest);
+        }
+    }
+
     @Test
     void aPassThatChangesNothingSaysSo() throws Exception {
         ModelBuilder b = ModelBuilder.onnx(13);

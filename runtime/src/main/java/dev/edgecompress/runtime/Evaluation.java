@@ -56,7 +56,7 @@ public final class Evaluation {
         long start = System.nanoTime();
         boolean labelsChecked = false;
         for (Batches.Batch batch : batches.of(batchSize)) {
-            List<Rows> expected = rows(reference.run(batch.feeds()), batch.samples());
+            List<Rows> expected = rows(reference.run(batch.feeds()), batch);
             Rows primary = expected.get(0);
             if (labels != null && !labelsChecked) {
                 data.checkLabels(primary.width());
@@ -66,7 +66,7 @@ public final class Evaluation {
                 referenceAccuracy.add(primary, labels, batch.start());
             }
             if (candidate != null) {
-                List<Rows> actual = rows(candidate.run(batch.feeds()), batch.samples());
+                List<Rows> actual = rows(candidate.run(batch.feeds()), batch);
                 if (labels != null) {
                     candidateAccuracy.add(actual.get(0), labels, batch.start());
                 }
@@ -84,11 +84,12 @@ public final class Evaluation {
                 : candidateAccuracy.value(), comparison, total, runtime);
     }
 
-    /** The real rows of each output, null for outputs that are not numeric. */
-    private static List<Rows> rows(Map<String, Tensor> outputs, int samples) {
+    /** The real rows of each output (one row per output for whole-input samples), null where not numeric. */
+    private static List<Rows> rows(Map<String, Tensor> outputs, Batches.Batch batch) {
         List<Rows> rows = new ArrayList<>();
         for (Tensor output : outputs.values()) {
-            rows.add(Rows.comparable(output.type()) ? Rows.of(output, samples) : null);
+            rows.add(!Rows.comparable(output.type()) ? null
+                    : batch.wholeInputs() ? Rows.whole(output) : Rows.of(output, batch.samples()));
         }
         return rows;
     }

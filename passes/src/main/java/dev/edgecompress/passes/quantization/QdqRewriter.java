@@ -14,12 +14,15 @@ import java.util.List;
 /** The graph edits of QDQ quantization, each drawn before and after. */
 final class QdqRewriter {
 
-    private final Graph graph;
     private final boolean axisAllowed;
 
-    /** @param axisAllowed whether DequantizeLinear may take per-channel parameters (opset 13+) */
-    QdqRewriter(Graph graph, boolean axisAllowed) {
-        this.graph = graph;
+    /**
+     * Edits happen in the graph of the value or node they concern (a subgraph's own nodes get
+     * their Q/DQ pairs and constants inside it).
+     *
+     * @param axisAllowed whether DequantizeLinear may take per-channel parameters (opset 13+)
+     */
+    QdqRewriter(boolean axisAllowed) {
         this.axisAllowed = axisAllowed;
     }
 
@@ -31,8 +34,9 @@ final class QdqRewriter {
      * </pre>
      */
     void quantizeActivation(Value value, QuantParams params) {
+        Graph graph = value.producer() != null ? value.producer().graph() : value.graph();
         List<Use> uses = value.uses();
-        Value scale = scalar(value.name() + "_scale", params.scale());
+        Value scale = scalar(graph, value.name() + "_scale", params.scale());
         Value zeroPoint = graph.addInitializer(graph.freshName(value.name() + "_zero_point"),
                 params.signed() ? int8(new long[0], new byte[] {(byte) params.zeroPoint()})
                         : uint8(new byte[] {(byte) params.zeroPoint()}));
@@ -60,6 +64,7 @@ final class QdqRewriter {
      * Returns the weight scales, for the bias.
      */
     float[] quantizeWeight(Node node, int input, int axis, boolean perChannel) {
+        Graph graph = node.graph();
         Value weight = node.input(input);
         Tensor w = weight.constValue();
         long[] dims = w.dims();
@@ -68,7 +73,8 @@ final class QdqRewriter {
         float[] scales = quantized.scales();
         int count = scales.length;
         Value q = graph.addInitializer(graph.freshName(weight.name() + "_quantized"), int8(dims, quantized.values()));
-        Value scale = channels ? vector(weight.name() + "_scale", scales) : scalar(weight.name() + "_scale", scales[0]);
+        Value scale = channels ? vector(graph, weight.name() + "_scale", scales)
+                : scalar(graph, weight.name() + "_scale", scales[0]);
         // The zero point is 0, DequantizeLinear's default, yet stored: ONNX Runtime 1.29 fuses
         // DequantizeLinear -> Gemm into QGemm only when it is there (measured: 0.35x without it).
         Value zero = graph.addInitializer(graph.freshName(weight.name() + "_zero_point"),
@@ -91,6 +97,7 @@ final class QdqRewriter {
      * </pre>
      */
     void quantizeBias(Node node, int input, float inputScale, float[] weightScales) {
+        Graph graph = node.graph();
         Value bias = node.input(input);
         float[] values = bias.constValue().toFloatArray();
         int channels = values.length;
@@ -104,7 +111,8 @@ final class QdqRewriter {
         boolean channelScales = weightScales.length > 1;
         Value q = graph.addInitializer(graph.freshName(bias.name() + "_quantized"),
                 Tensor.of(DataType.INT32, new long[] {channels}, quantized.flip()));
-        Value scale = channelScales ? vector(bias.name() + "_scale", scales) : scalar(bias.name() + "_scale", scales[0]);
+        Value scale = channelScales ? vector(graph, bias.name() + "_scale", scales)
+                : scalar(graph, bias.name() + "_scale", scales[0]);
         // No zero point: 0 is DequantizeLinear's default, and ONNX Runtime fuses int32 biases without one.
         Node dequantize = new Node(null, "DequantizeLinear", List.of(q, scale),
                 List.of(graph.freshName(bias.name() + "_dequantized")));
@@ -115,11 +123,11 @@ final class QdqRewriter {
         node.replaceInput(input, dequantize.output());
     }
 
-    private Value scalar(String base, float value) {
+    private static Value scalar(Graph graph, String base, float value) {
         return graph.addInitializer(graph.freshName(base), Tensor.ofFloats(new long[0], value));
     }
 
-    private Value vector(String base, float[] values) {
+    private static Value vector(Graph graph, String base, float[] values) {
         return graph.addInitializer(graph.freshName(base), Tensor.ofFloats(new long[] {values.length}, values));
     }
 

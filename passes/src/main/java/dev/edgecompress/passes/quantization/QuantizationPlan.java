@@ -42,6 +42,8 @@ final class QuantizationPlan {
             "Concat", "Add", "Sub", "Mul", "Div", "Dropout", "Identity", "Pad", "Resize", "Slice", "Gather",
             "Erf", "Sqrt", "Pow", "ReduceMean", "LayerNormalization", "Split", "Expand", "Tile", "Neg", "Abs");
 
+    /** The graph planned; null for a {@link #union} of plans. */
+    final Graph graph;
     final Set<Value> activations = new LinkedHashSet<>();
     final List<Node> weighted = new ArrayList<>();
     /**
@@ -52,8 +54,24 @@ final class QuantizationPlan {
     final Map<Value, Value> sharesParamsWith = new IdentityHashMap<>();
     private final Map<Value, Boolean> floats = new IdentityHashMap<>();
 
+    private QuantizationPlan(Graph graph) {
+        this.graph = graph;
+    }
+
+    /** One plan of several graphs' plans (a model's main graph and If branches). */
+    static QuantizationPlan union(List<QuantizationPlan> plans) {
+        QuantizationPlan union = new QuantizationPlan(null);
+        for (QuantizationPlan plan : plans) {
+            union.activations.addAll(plan.activations);
+            union.weighted.addAll(plan.weighted);
+            union.sharesParamsWith.putAll(plan.sharesParamsWith);
+        }
+        return union;
+    }
+
+    /** The plan of one graph's own nodes (its subgraphs are planned on their own). */
     static QuantizationPlan of(Graph graph, QuantizationConfig config) {
-        QuantizationPlan plan = new QuantizationPlan();
+        QuantizationPlan plan = new QuantizationPlan(graph);
         Set<Node> quantizedProducers = new LinkedHashSet<>();
         for (Node node : graph.nodes()) {
             if (!node.normalizedDomain().isEmpty() || config.excludes(node.name(), node.opType())) {
@@ -90,6 +108,7 @@ final class QuantizationPlan {
                 quantizedProducers.add(node);
             }
         }
+        plan.dropValuesOnlySubgraphsRead();
         for (Value value : plan.activations) {
             Node producer = value.producer();
             if (producer != null && SHAPE_ONLY.contains(producer.opType())
@@ -100,6 +119,38 @@ final class QuantizationPlan {
         }
         return plan;
     }
+
+    /**
+     * Leaves float every activation read by a data-moving op (Transpose, Reshape, ...) whose result
+     * only a subgraph reads (an implicit input of an If branch) or a graph returns: ONNX Runtime 1.29
+     * and 1.30 abort the process when their QDQ propagation meets that pattern. Weighted nodes
+     * reading such an activation stay float too.
+     */
+    private void dropValuesOnlySubgraphsRead() {
+        Set<Value> unsafe = new LinkedHashSet<>();
+        for (Value value : activations) {
+            for (Use use : value.uses()) {
+                Node consumer = use.node();
+                if (!PROPAGATED.contains(consumer.opType()) || consumer.outputs().isEmpty()
+                        || consumer.output(0) == null) {
+                    continue;
+                }
+                Value moved = consumer.output(0);
+                boolean explicitUse = moved.uses().stream().anyMatch(u -> u.node().graph() == consumer.graph());
+                if (moved.isGraphOutput() || !explicitUse && moved.hasUses()) {
+                    unsafe.add(value);
+                }
+            }
+        }
+        activations.removeAll(unsafe);
+        weighted.removeIf(node -> unsafe.contains(node.input(0)));
+        sharesParamsWith.keySet().removeIf(unsafe::contains);
+        sharesParamsWith.values().removeIf(unsafe::contains);
+    }
+
+    /** Ops ONNX Runtime moves Q/DQ pairs across (its QDQ propagation). */
+    static final Set<String> PROPAGATED = Set.of("Transpose", "Reshape", "Squeeze", "Unsqueeze", "Flatten",
+            "MaxPool", "Slice", "Gather", "Resize", "Expand");
 
     private void markOutput(Node node) {
         Value output = node.output(0);
@@ -149,8 +200,15 @@ final class QuantizationPlan {
         } else {
             Node producer = value.producer();
             floats.put(value, false); // guards against cycles through malformed graphs
-            result = producer != null && producer.normalizedDomain().isEmpty() && producer.input(0) != null
-                    && TYPE_PRESERVING.contains(producer.opType()) && isFloat(producer.input(0));
+            if (producer != null && producer.opType().equals("If") && producer.normalizedDomain().isEmpty()
+                    && producer.attribute("then_branch") != null) {
+                // An If's output has the type of the branch output it comes from.
+                List<Value> branchOutputs = producer.attribute("then_branch").asGraph().outputs();
+                result = value.outputIndex() < branchOutputs.size() && isFloat(branchOutputs.get(value.outputIndex()));
+            } else {
+                result = producer != null && producer.normalizedDomain().isEmpty() && producer.input(0) != null
+                        && TYPE_PRESERVING.contains(producer.opType()) && isFloat(producer.input(0));
+            }
         }
         floats.put(value, result);
         return result;

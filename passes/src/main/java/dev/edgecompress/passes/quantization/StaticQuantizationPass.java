@@ -1,5 +1,6 @@
 package dev.edgecompress.passes.quantization;
 
+import dev.edgecompress.ir.Graph;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.Value;
@@ -7,6 +8,7 @@ import dev.edgecompress.passes.ActivationSource;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,14 +41,60 @@ public final class StaticQuantizationPass implements Pass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        QuantizationPlan plan = QuantizationPlan.of(model.graph(), config);
-        if (plan.activations.isEmpty()) {
-            return PassResult.unchanged();
+        List<String> warnings = new ArrayList<>();
+        List<QuantizationPlan> plans = new ArrayList<>();
+        for (Graph graph : model.graph().withSubgraphs()) {
+            QuantizationPlan plan = QuantizationPlan.of(graph, config);
+            if (plan.activations.isEmpty()) {
+                continue;
+            }
+            if (graph.owner() != null && !reachable(graph)) {
+                warnings.add(name() + " left " + plan.weighted.size() + " weighted nodes in float inside a "
+                        + graph.owner().opType() + " body (" + graph.owner().describe() + "): calibration reaches"
+                        + " values inside If branches only");
+                continue;
+            }
+            plans.add(plan);
         }
+        if (plans.isEmpty()) {
+            return new PassResult(false, Map.of(), warnings);
+        }
+        QuantizationPlan all = QuantizationPlan.union(plans);
         ActivationSource source = context.activations(name());
-        Map<String, Object> details = rewrite(model, plan, calibrate(model, plan, source, context, config), config);
+        Map<Value, double[]> ranges = calibrate(model, all, source, context, config);
+        // A branch the calibration data never ran has no ranges: it stays float, and says so.
+        List<QuantizationPlan> calibrated = new ArrayList<>();
+        for (QuantizationPlan plan : plans) {
+            long unseen = plan.activations.stream().filter(v -> !plan.sharesParamsWith.containsKey(v)
+                    && !ranges.containsKey(v)).count();
+            if (unseen == 0) {
+                calibrated.add(plan);
+            } else {
+                warnings.add(name() + " left " + plan.weighted.size() + " weighted nodes in float in a branch the"
+                        + " calibration data never ran (" + plan.graph.owner().describe() + ", " + plan.graph.name()
+                        + "); calibrate on data that takes it");
+            }
+        }
+        if (calibrated.isEmpty()) {
+            return new PassResult(false, Map.of(), warnings);
+        }
+        Map<String, Object> details = rewrite(model, QuantizationPlan.union(calibrated), ranges, config);
         details.put("calibration_samples", source.samples());
-        return PassResult.changed(details);
+        PassResult result = PassResult.changed(details);
+        for (String warning : warnings) {
+            result = result.withWarning(warning);
+        }
+        return result;
+    }
+
+    /** Whether calibration can see a subgraph's values: it is an If branch inside If branches only. */
+    private static boolean reachable(Graph graph) {
+        for (Graph g = graph; g.owner() != null; g = g.parent()) {
+            if (!g.owner().opType().equals("If") || !g.owner().normalizedDomain().isEmpty()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -60,7 +108,7 @@ public final class StaticQuantizationPass implements Pass {
                 ? QuantParams.symmetricInt8(range[0], range[1]) : QuantParams.asymmetricUint8(range[0], range[1])));
         plan.sharesParamsWith.forEach((output, input) -> params.put(output, params.get(
                 plan.sharesParamsWith.getOrDefault(input, input))));
-        QdqRewriter rewriter = new QdqRewriter(model.graph(), model.opsetVersion("") >= 13);
+        QdqRewriter rewriter = new QdqRewriter(model.opsetVersion("") >= 13);
         Map<String, Integer> quantizedOps = new TreeMap<>();
         for (Node node : plan.weighted) {
             QuantParams input = params.get(node.input(0));
@@ -112,8 +160,11 @@ public final class StaticQuantizationPass implements Pass {
         }
         context.progress("calibrating", 1);
         Map<Value, double[]> ranges = new LinkedHashMap<>();
-        collectors.forEach((name, collector) -> ranges.put(byName.get(name),
-                collector.range(config.calibration(), config.percentile())));
+        collectors.forEach((name, collector) -> {
+            if (collector.seen()) { // values in a branch the data never takes have none
+                ranges.put(byName.get(name), collector.range(config.calibration(), config.percentile()));
+            }
+        });
         return ranges;
     }
 }

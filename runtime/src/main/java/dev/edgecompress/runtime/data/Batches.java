@@ -21,15 +21,27 @@ public final class Batches {
     private final Map<String, Tensor> arrays;
     private final long samples;
     private final long fixedBatch;
+    private final boolean whole;
 
-    Batches(Map<String, Tensor> arrays, List<TensorSpec> inputs, long samples) {
+    Batches(Map<String, Tensor> arrays, List<TensorSpec> inputs, long samples, boolean whole) {
         this.arrays = arrays;
         this.samples = samples;
-        this.fixedBatch = inputs.stream().mapToLong(TensorSpec::fixedBatch).filter(b -> b > 0).findFirst().orElse(-1);
+        this.whole = whole;
+        this.fixedBatch = whole ? 1
+                : inputs.stream().mapToLong(TensorSpec::fixedBatch).filter(b -> b > 0).findFirst().orElse(-1);
     }
 
-    /** One batch: the feeds by model input name, and how many of its rows are real samples. */
-    public record Batch(long start, int samples, Map<String, Tensor> feeds) {
+    /**
+     * One batch: the feeds by model input name, and how many of its rows are real samples. A
+     * batch of {@link #wholeInputs()} data is one sample, each feed a whole model input, and each
+     * output of the model is that sample's, whatever its first axis.
+     */
+    public record Batch(long start, int samples, Map<String, Tensor> feeds, boolean wholeInputs) {
+    }
+
+    /** Whether each sample is one whole model input (samples run one at a time). */
+    public boolean wholeInputs() {
+        return whole;
     }
 
     public long samples() {
@@ -60,13 +72,14 @@ public final class Batches {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
-                int count = (int) Math.min(step, samples - next);
+                int count = whole ? 1 : (int) Math.min(step, samples - next);
                 Map<String, Tensor> feeds = new LinkedHashMap<>();
                 for (Map.Entry<String, Tensor> array : arrays.entrySet()) {
                     Tensor slice = slice(array.getValue(), next, count);
-                    feeds.put(array.getKey(), fixedBatch > 0 && count < step ? padded(slice, step) : slice);
+                    feeds.put(array.getKey(), whole ? sample(slice) : fixedBatch > 0 && count < step
+                            ? padded(slice, step) : slice);
                 }
-                Batch batch = new Batch(next, count, feeds);
+                Batch batch = new Batch(next, count, feeds, whole);
                 next += count;
                 return batch;
             }
@@ -75,6 +88,9 @@ public final class Batches {
 
     /** The first {@code size} samples as one batch, repeating samples when there are fewer. */
     public Map<String, Tensor> firstBatch(int size) {
+        if (whole) {
+            return of(1).iterator().next().feeds();
+        }
         int step = fixedBatch > 0 ? (int) fixedBatch : size;
         Map<String, Tensor> feeds = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> array : arrays.entrySet()) {
@@ -82,6 +98,12 @@ public final class Batches {
             feeds.put(array.getKey(), tensor.dim(0) >= step ? slice(tensor, 0, step) : padded(tensor, step));
         }
         return feeds;
+    }
+
+    /** A one-sample slice without its sample axis: the whole model input it holds. */
+    private static Tensor sample(Tensor slice) {
+        long[] dims = java.util.Arrays.copyOfRange(slice.dims(), 1, slice.rank());
+        return Tensor.of(slice.type(), dims, slice.buffer());
     }
 
     /** The first {@code count} rows of {@code tensor} (the real samples of a padded batch's output). */

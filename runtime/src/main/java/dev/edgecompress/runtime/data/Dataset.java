@@ -123,11 +123,32 @@ public final class Dataset {
                 parts.computeIfAbsent(name, n -> new ArrayList<>()).add(tensor);
             }
         }
+        // Sets whose inputs have no batch axis to join along (a scalar) are stacked, one whole input each.
+        boolean stack = parts.values().stream().flatMap(List::stream).anyMatch(t -> t.rank() == 0);
         Map<String, Tensor> arrays = new LinkedHashMap<>();
         for (Map.Entry<String, List<Tensor>> part : parts.entrySet()) {
-            arrays.put(part.getKey(), concat(dir, part.getKey(), part.getValue()));
+            arrays.put(part.getKey(), stack ? stack(dir, part.getKey(), part.getValue())
+                    : concat(dir, part.getKey(), part.getValue()));
         }
         return new Dataset(dir, arrays, null);
+    }
+
+    /** Stacks equal-shaped tensors along a new first axis (one sample each) into one direct buffer. */
+    private static Tensor stack(Path dir, String name, List<Tensor> tensors) throws DataFormatException {
+        Tensor first = tensors.get(0);
+        for (Tensor t : tensors) {
+            if (t.type() != first.type() || !Arrays.equals(t.dims(), first.dims())) {
+                throw new DataFormatException(dir, "the test data sets give input '" + name
+                        + "' different types or shapes; they cannot be stacked");
+            }
+        }
+        long[] dims = new long[first.rank() + 1];
+        dims[0] = tensors.size();
+        System.arraycopy(first.dims(), 0, dims, 1, first.rank());
+        ByteBuffer data = ByteBuffer.allocateDirect((int) (first.byteSize() * tensors.size()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        tensors.forEach(t -> data.put(t.buffer()));
+        return Tensor.of(first.type(), dims, data.flip());
     }
 
     /** Joins tensors along the first axis into one direct buffer. */
@@ -223,9 +244,15 @@ public final class Dataset {
      * Matches the arrays to a model's inputs: by name, or the single array to the single input, or
      * by position for test data. Element types must be equal and fixed dimensions (apart from the
      * sample axis) must match.
+     *
+     * <p>Two layouts: an array of the input's rank has the input's batch axis first, and samples
+     * are batched along it; an array of one more dimension holds one whole input per sample (a
+     * scalar, a recurrent state whose batch axis is not the first, several inputs that go
+     * together), and samples run one at a time. All arrays of a dataset use the same layout.
      */
     public Batches bind(List<TensorSpec> inputs) throws DataFormatException {
         Map<String, Tensor> bound = new LinkedHashMap<>();
+        Boolean whole = null;
         List<String> names = new ArrayList<>(arrays.keySet());
         for (int i = 0; i < inputs.size(); i++) {
             TensorSpec input = inputs.get(i);
@@ -240,27 +267,35 @@ public final class Dataset {
                 throw new DataFormatException(source, "no array for model input '" + input.name() + "' (arrays: "
                         + String.join(", ", names) + ")");
             }
-            check(input, array);
+            boolean wholeInput = array.rank() == input.rank() + 1;
+            if (whole != null && whole != wholeInput) {
+                throw new DataFormatException(source, "arrays mix two layouts: give every array the rank of its"
+                        + " model input (first axis: batch) or one more (first axis: samples, each a whole input);"
+                        + " array for '" + input.name() + "' has shape " + Arrays.toString(array.dims()));
+            }
+            whole = wholeInput;
+            check(input, array, wholeInput);
             bound.put(input.name(), array);
         }
-        return new Batches(bound, inputs, samples);
+        return new Batches(bound, inputs, samples, Boolean.TRUE.equals(whole));
     }
 
-    private void check(TensorSpec input, Tensor array) throws DataFormatException {
+    private void check(TensorSpec input, Tensor array, boolean wholeInput) throws DataFormatException {
         if (array.type() != input.type()) {
             throw new DataFormatException(source, "array for model input '" + input.name() + "' is "
                     + name(array.type()) + ", the model takes " + name(input.type()));
         }
         long[] expected = input.shape();
-        long[] actual = array.dims();
+        long[] actual = wholeInput ? Arrays.copyOfRange(array.dims(), 1, array.rank()) : array.dims();
         boolean matches = expected.length == actual.length;
-        for (int axis = 1; matches && axis < expected.length; axis++) {
+        for (int axis = wholeInput ? 0 : 1; matches && axis < expected.length; axis++) {
             matches = expected[axis] < 0 || expected[axis] == actual[axis];
         }
         if (!matches) {
             throw new DataFormatException(source, "array for model input '" + input.name() + "' has shape "
-                    + Arrays.toString(actual) + ", the model takes " + Arrays.toString(expected).replace("-1", "?")
-                    + " (first axis: samples)");
+                    + Arrays.toString(array.dims()) + ", the model takes " + Arrays.toString(expected)
+                    .replace("-1", "?") + " (first axis: the batch; or one more axis first: samples, each a whole"
+                    + " input)");
         }
     }
 

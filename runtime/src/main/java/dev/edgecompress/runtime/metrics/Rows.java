@@ -29,6 +29,14 @@ public final class Rows {
         return type == DataType.FLOAT || type == DataType.DOUBLE || type == DataType.INT64 || type == DataType.INT32;
     }
 
+    /** All of {@code tensor} as one row: a whole-input sample's output, whatever its first axis. */
+    public static Rows whole(Tensor tensor) {
+        long[] dims = new long[tensor.rank() + 1];
+        dims[0] = 1;
+        System.arraycopy(tensor.dims(), 0, dims, 1, tensor.rank());
+        return of(Tensor.of(tensor.type(), dims, tensor.buffer()), 1);
+    }
+
     /** The first {@code rows} rows of {@code tensor} [N, ...]. */
     public static Rows of(Tensor tensor, int rows) {
         if (!comparable(tensor.type())) {

@@ -49,6 +49,42 @@ class DatasetTest {
     }
 
     @Test
+    void arraysOfOneMoreDimensionHoldOneWholeInputPerSample() throws Exception {
+        // Silero VAD's inputs: audio [batch, 512], a scalar sample rate, a state whose batch axis is 1.
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        arrays.put("input", Tensor.ofFloats(new long[] {3, 1, 4}, new float[12]));
+        arrays.put("sr", Tensor.ofLongs(new long[] {3}, 16000, 8000, 16000));
+        arrays.put("state", Tensor.ofFloats(new long[] {3, 2, 1, 5}, new float[30]));
+        Dataset data = Dataset.of(dir.resolve("vad.npz"), arrays, null);
+        List<TensorSpec> inputs = List.of(new TensorSpec("input", DataType.FLOAT, new long[] {-1, 4}),
+                new TensorSpec("sr", DataType.INT64, new long[0]),
+                new TensorSpec("state", DataType.FLOAT, new long[] {2, -1, 5}));
+
+        Batches batches = data.bind(inputs);
+        List<Batches.Batch> all = new ArrayList<>();
+        batches.of(64).forEach(all::add);
+
+        assertTrue(batches.wholeInputs());
+        assertEquals(List.of(1, 1, 1), all.stream().map(Batches.Batch::samples).toList());
+        assertArrayEquals(new long[0], all.get(1).feeds().get("sr").dims());
+        assertEquals(8000, all.get(1).feeds().get("sr").toLongArray()[0]);
+        assertArrayEquals(new long[] {2, 1, 5}, all.get(2).feeds().get("state").dims());
+        assertArrayEquals(new long[] {1, 4}, batches.firstBatch(8).get("input").dims());
+    }
+
+    @Test
+    void arraysMustNotMixTheTwoLayouts() throws Exception {
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        arrays.put("a", Tensor.ofFloats(new long[] {3, 4}, new float[12]));
+        arrays.put("b", Tensor.ofFloats(new long[] {3, 1, 4}, new float[12]));
+        Dataset data = Dataset.of(dir.resolve("mixed.npz"), arrays, null);
+        DataFormatException e = assertThrows(DataFormatException.class, () -> data.bind(List.of(
+                new TensorSpec("a", DataType.FLOAT, new long[] {-1, 4}),
+                new TensorSpec("b", DataType.FLOAT, new long[] {-1, 4}))));
+        assertTrue(e.getMessage().contains("arrays mix two layouts"), e.getMessage());
+    }
+
+    @Test
     void padsTheLastBatchForAFixedBatchSize() throws Exception {
         Dataset data = floats(10, 3);
         Batches batches = data.bind(List.of(new TensorSpec("x", DataType.FLOAT, new long[] {4, 3})));
