@@ -189,8 +189,11 @@ final class CompressCommand implements Command {
                 || g.name().startsWith("min_cosine["));
         if (quantizeStep != null && line.hasOption("data") && (accuracyFailed || line.hasOption("sensitivity"))) {
             Dataset evaluation = Dataset.load(Path.of(line.getOptionValue("data")));
+            boolean classes = gates.stream().anyMatch(g -> g.kind() == Gate.Kind.MAX_ACCURACY_DROP
+                    || g.kind() == Gate.Kind.MIN_AGREEMENT);
             List<QuantizationSensitivity.NodeSensitivity> ranking = QuantizationSensitivity.rank(input, quantizeStep,
-                    calibration, evaluation);
+                    calibration, evaluation, classes ? QuantizationSensitivity.Damage.ACCURACY
+                            : QuantizationSensitivity.Damage.SIMILARITY);
             printSensitivity(ranking, out);
             List<String> fallback = new ArrayList<>();
             if (accuracyFailed) {
@@ -203,7 +206,7 @@ final class CompressCommand implements Command {
                     written = compressor.export(output, exportOptions);
                     ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
                             .gates(accuracyGates).run();
-                    out.printf("fallback   %s back to float: %s%n", node.node(), quick.passed() ? "the accuracy gates"
+                    out.printf("fallback   %s back to float: %s%n", node.node(), quick.passed() ? "the gates on --data"
                             + " pass" : "still failing");
                     if (quick.passed()) {
                         break;

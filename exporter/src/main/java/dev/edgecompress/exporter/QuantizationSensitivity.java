@@ -49,17 +49,32 @@ public final class QuantizationSensitivity {
     private QuantizationSensitivity() {
     }
 
+    /** What "damage" means: lost accuracy (classifiers), or lost similarity of the outputs (SQNR). */
+    public enum Damage {
+        /** Accuracy drop, then agreement, then SQNR: for accuracy and agreement gates. */
+        ACCURACY,
+        /** SQNR alone: for SQNR and cosine gates, models without classes. */
+        SIMILARITY
+    }
+
+    /** Ranks as {@link #rank(Path, Map, Dataset, Dataset, Damage)} by accuracy. */
+    public static List<NodeSensitivity> rank(Path source, Map<String, Object> quantizeStep, Dataset calibration,
+            Dataset evaluation) throws ModelFormatException, DataFormatException, IOException {
+        return rank(source, quantizeStep, calibration, evaluation, Damage.ACCURACY);
+    }
+
     /**
-     * Ranks the named weighted nodes of {@code source} by the damage of quantizing each alone.
+     * Ranks the named weighted nodes of {@code source}, subgraphs included, by the damage of
+     * quantizing each alone, most damaging first.
      *
      * @param quantizeStep the quantize step's parameters (mode, calibration, ...)
      */
     public static List<NodeSensitivity> rank(Path source, Map<String, Object> quantizeStep, Dataset calibration,
-            Dataset evaluation) throws ModelFormatException, DataFormatException, IOException {
+            Dataset evaluation, Damage damage) throws ModelFormatException, DataFormatException, IOException {
         Model original = cleaned(source);
         List<String> all = new ArrayList<>();
         Map<String, String> candidates = new LinkedHashMap<>();
-        for (Node node : original.graph().nodes()) {
+        for (Node node : original.graph().allNodes()) {
             if (node.name() != null && !node.name().isEmpty()) {
                 all.add(node.name());
                 if (RANKED.contains(node.opType()) && node.normalizedDomain().isEmpty()) {
@@ -91,9 +106,11 @@ public final class QuantizationSensitivity {
                 }
             }
         }
-        ranking.sort(Comparator.comparingDouble((NodeSensitivity s) -> Double.isNaN(s.accuracyDrop()) ? 0
-                : -s.accuracyDrop()).thenComparingDouble(NodeSensitivity::agreement)
-                .thenComparingDouble(s -> s.sqnrDb() == null ? Double.POSITIVE_INFINITY : s.sqnrDb()));
+        Comparator<NodeSensitivity> bySqnr = Comparator.comparingDouble(s -> s.sqnrDb() == null
+                ? Double.POSITIVE_INFINITY : s.sqnrDb());
+        ranking.sort(damage == Damage.SIMILARITY ? bySqnr : Comparator.comparingDouble((NodeSensitivity s) ->
+                Double.isNaN(s.accuracyDrop()) ? 0 : -s.accuracyDrop()).thenComparingDouble(NodeSensitivity::agreement)
+                .thenComparing(bySqnr));
         return ranking;
     }
 
