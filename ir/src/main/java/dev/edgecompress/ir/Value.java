@@ -135,6 +135,18 @@ public final class Value {
         }
     }
 
+    /**
+     * Puts {@code replacement} in this value's place: it takes this value's name (the name other
+     * tools and graph outputs know), its uses and its graph-output places; this value is renamed
+     * to a fresh name (base plus {@code suffix}), so a node producing it can then be removed.
+     */
+    public void replaceWith(Value replacement, String suffix) {
+        String name = this.name;
+        setName(graph != null ? graph.freshName(name + suffix) : name + suffix);
+        replacement.setName(name);
+        replaceAllUsesWith(replacement);
+    }
+
     void setProducer(Node node, int index) {
         this.producer = node;
         this.outputIndex = index;

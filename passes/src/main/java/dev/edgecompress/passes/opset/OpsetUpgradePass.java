@@ -347,12 +347,8 @@ public final class OpsetUpgradePass implements Pass {
         node.attributes().values().stream().filter(a -> !a.name().equals("mode")).forEach(replacement::setAttribute);
         graph.insertBefore(node, replacement);
         for (int i = 0; i < names.size(); i++) {
-            Value old = node.output(i);
-            if (old != null) {
-                String name = old.name();
-                old.setName(graph.freshName(name + "_old"));
-                replacement.output(i).setName(name);
-                old.replaceAllUsesWith(replacement.output(i));
+            if (node.output(i) != null) {
+                node.output(i).replaceWith(replacement.output(i), "_old");
             }
         }
         graph.remove(List.of(node));

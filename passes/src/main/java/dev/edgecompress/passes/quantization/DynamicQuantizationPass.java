@@ -137,12 +137,8 @@ public final class DynamicQuantizationPass implements Pass {
         node.attributes().values().stream().filter(a -> !a.name().equals("layout")).forEach(quantized::setAttribute);
         graph.insertBefore(node, quantized);
         for (int i = 0; i < node.outputs().size(); i++) {
-            Value old = node.output(i);
-            if (old != null) {
-                String name = old.name();
-                old.setName(graph.freshName(name + "_float"));
-                quantized.output(i).setName(name);
-                old.replaceAllUsesWith(quantized.output(i));
+            if (node.output(i) != null) {
+                node.output(i).replaceWith(quantized.output(i), "_float");
             }
         }
         if (model.opsetVersion("com.microsoft") < 0) {
@@ -251,11 +247,7 @@ public final class DynamicQuantizationPass implements Pass {
             result = insert(graph, node, new Node(null, "Add", List.of(result, scaledBias),
                     List.of(graph.freshName(out + "_biased")))).output();
         }
-        Value original = node.output(0);
-        String name = original.name();
-        original.setName(graph.freshName(name + "_float"));
-        result.setName(name);
-        original.replaceAllUsesWith(result);
+        node.output(0).replaceWith(result, "_float");
     }
 
     private static Node insert(Graph graph, Node before, Node node) {
