@@ -43,13 +43,19 @@ public final class FoldConstantsPass implements Pass {
     @Override
     public PassResult run(Model model, PassContext context) {
         int folded = 0;
+        List<Value> computed = new ArrayList<>();
         for (Graph graph : model.graph().withSubgraphs()) {
-            folded += fold(graph);
+            folded += fold(graph, computed);
         }
         return folded == 0 ? PassResult.unchanged() : PassResult.changed(Map.of("folded", folded));
     }
 
-    private static int fold(Graph graph) {
+    /**
+     * Folds the graph's constant nodes. A computed constant lives where its data input lives, and
+     * an equal one computed before is reused: If branches that rearrange the same outer weight the
+     * same way (Silero VAD's LSTMs, once per state branch) share one tensor instead of a copy each.
+     */
+    private static int fold(Graph graph, List<Value> computed) {
         List<Node> folded = new ArrayList<>();
         for (Node node : List.copyOf(graph.nodes())) {
             Tensor constant = constantOf(node);
@@ -57,14 +63,36 @@ public final class FoldConstantsPass implements Pass {
                 continue;
             }
             Value output = node.output(0);
+            boolean isComputed = ConstantShapeOps.FOLDED.contains(node.opType());
+            Value same = isComputed ? computed.stream().filter(v -> isVisibleIn(v.graph(), graph)
+                    && v.constValue().contentEquals(constant)).findFirst().orElse(null) : null;
+            if (same != null) {
+                output.replaceAllUsesWith(same);
+                folded.add(node);
+                continue;
+            }
+            Graph home = isComputed && isVisibleIn(node.input(0).graph(), graph) ? node.input(0).graph() : graph;
             String name = output.name();
             output.setName(graph.freshName(name + "_folded"));
-            Value initializer = graph.addInitializer(name, constant.withName(null));
+            Value initializer = home.addInitializer(name, constant.withName(null));
             output.replaceAllUsesWith(initializer);
+            if (isComputed) {
+                computed.add(initializer);
+            }
             folded.add(node);
         }
         graph.remove(folded);
         return folded.size();
+    }
+
+    /** Whether values of {@code outer} are visible in {@code graph}: it is the same graph or encloses it. */
+    private static boolean isVisibleIn(Graph outer, Graph graph) {
+        for (Graph g = graph; g != null; g = g.parent()) {
+            if (g == outer) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Tensor constantOf(Node node) {
