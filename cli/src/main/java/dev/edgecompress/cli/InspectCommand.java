@@ -2,7 +2,9 @@ package dev.edgecompress.cli;
 
 import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.ir.Model;
+import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.analysis.CompressionTargets;
+import dev.edgecompress.passes.cleanup.NormalizePass;
 import dev.edgecompress.passes.analysis.ModelSummary;
 import dev.edgecompress.runtime.training.TrainableModel;
 import java.io.PrintStream;
@@ -43,7 +45,10 @@ final class InspectCommand implements Command {
     public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
         Path path = Command.modelArgument(line);
         Model model = ModelImporter.load(path);
-        ModelSummary summary = ModelSummary.of(model);
+        // What the passes can reach is what they will see: the model after normalization.
+        Model normalized = ModelImporter.load(path);
+        new NormalizePass().run(normalized, PassContext.quiet());
+        ModelSummary summary = ModelSummary.of(model, CompressionTargets.of(normalized));
         ModelFiles files = ModelFiles.of(path, model);
         List<String> untrainable = TrainableModel.unsupported(model);
         if (line.hasOption("json")) {

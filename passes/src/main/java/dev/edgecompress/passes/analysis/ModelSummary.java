@@ -56,6 +56,14 @@ public record ModelSummary(
     }
 
     public static ModelSummary of(Model model) {
+        return of(model, CompressionTargets.of(model));
+    }
+
+    /**
+     * The summary of {@code model} with {@code targets} found elsewhere: on the model as the passes
+     * will see it, normalized (see {@code NormalizePass}), while the rest describes the file.
+     */
+    public static ModelSummary of(Model model, CompressionTargets targets) {
         Graph graph = model.graph();
         Map<String, Long> opsets = new LinkedHashMap<>();
         for (OpsetImport opset : model.opsets()) {
@@ -103,8 +111,7 @@ public record ModelSummary(
 
         return new ModelSummary(model.irVersion(), opsets, model.producerName(), model.producerVersion(),
                 model.domain(), model.modelVersion(), new LinkedHashMap<>(model.metadata()), inputs, outputs, all.size(),
-                opCounts, model.functions().size(), subgraphs, parameters, bytes, totals, largest,
-                CompressionTargets.of(model));
+                opCounts, model.functions().size(), subgraphs, parameters, bytes, totals, largest, targets);
     }
 
     private static Io io(Value value) {
