@@ -40,7 +40,12 @@ final class QuantizationPlan {
             "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool",
             "GlobalMaxPool", "BatchNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
             "Concat", "Add", "Sub", "Mul", "Div", "Dropout", "Identity", "Pad", "Resize", "Slice", "Gather",
-            "Erf", "Sqrt", "Pow", "ReduceMean", "LayerNormalization", "Split", "Expand", "Tile", "Neg", "Abs");
+            "Erf", "Sqrt", "Pow", "ReduceMean", "LayerNormalization", "Split", "Expand", "Tile", "Neg", "Abs",
+            "HardSigmoid", "HardSwish", "Elu", "Selu", "Celu", "PRelu", "Softplus", "Softsign", "ThresholdedRelu",
+            "Gelu", "Mish", "Exp", "Log", "Reciprocal", "Floor", "Ceil", "Round", "Min", "Max", "Sum", "Mean",
+            "ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL2", "InstanceNormalization", "LRN",
+            "DepthToSpace", "SpaceToDepth", "Upsample", "GatherElements", "GatherND",
+            "ScatterElements", "ScatterND", "CumSum", "Einsum", "Trilu", "ReverseSequence", "Compress");
 
     /** The graph planned; null for a {@link #union} of plans. */
     final Graph graph;
@@ -200,7 +205,9 @@ final class QuantizationPlan {
         } else {
             Node producer = value.producer();
             floats.put(value, false); // guards against cycles through malformed graphs
-            if (producer != null && producer.opType().equals("If") && producer.normalizedDomain().isEmpty()
+            if (producer != null && producer.opType().equals("Cast") && producer.normalizedDomain().isEmpty()) {
+                result = producer.intAttribute("to", 0) == DataType.FLOAT.code();
+            } else if (producer != null && producer.opType().equals("If") && producer.normalizedDomain().isEmpty()
                     && producer.attribute("then_branch") != null) {
                 // An If's output has the type of the branch output it comes from.
                 List<Value> branchOutputs = producer.attribute("then_branch").asGraph().outputs();

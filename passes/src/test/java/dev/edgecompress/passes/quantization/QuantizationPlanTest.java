@@ -48,4 +48,22 @@ class QuantizationPlanTest {
         assertEquals(Set.of(), Set.copyOf(QuantizationPlan.of(model.graph(),
                 QuantizationConfig.defaults().withExclude(Set.of("MatMul"))).activations));
     }
+    @Test
+    void valuesOfUnknownTypeAreFloatThroughCastToFloatAndActivationsExportersUse() {
+        // Exporters leave intermediate types out: a Cast to float, or HardSigmoid (MobileNetV3's
+        // HardSwish at opset 11), must not hide that a convolution's input is a float activation.
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT16, 1, 2, 4, 4);
+        Value cast = b.op("Cast", List.of(Attribute.of("to", (long) DataType.FLOAT.code())), x);
+        Value swish = b.op("Mul", b.op("HardSigmoid", cast), cast);
+        Value conv = b.op("Conv", swish, b.initializer("w", Tensor.ofFloats(new long[] {3, 2, 1, 1}, new float[6])));
+        b.output(conv);
+        Model model = b.build();
+        cast.setType(null);
+
+        QuantizationPlan plan = QuantizationPlan.of(model.graph(), QuantizationConfig.defaults());
+
+        assertEquals(1, plan.weighted.size());
+        assertEquals(Set.of(swish), Set.copyOf(plan.activations));
+    }
 }
