@@ -65,7 +65,7 @@ public final class InferenceSession implements AutoCloseable {
     public static String loadProblem(Path model) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = options(SessionConfig.defaults());
-                OrtSession session = env.createSession(model.toString(), options)) {
+                OrtSession ignored = env.createSession(model.toString(), options)) {
             return null;
         } catch (OrtException e) {
             return String.valueOf(e.getMessage()).replace('\n', ' ');
