@@ -200,11 +200,15 @@ for spec in specs:
             ortq = f"{work}/{name}-{mode}-ortq.onnx"
             try:
                 # The peer as its documentation advises: pre-processing (shape inference, its optimizer) first.
-                prepared = f"{work}/{name}-ortq-prepared.onnx"
+                prepared = os.path.abspath(f"{work}/{name}-ortq-prepared.onnx")
+                here = os.getcwd()
                 try:
-                    quant_pre_process(path, prepared)
+                    os.chdir(work)  # its shape inference leaves a temporary file in the working folder
+                    quant_pre_process(os.path.join(here, path), prepared)
                 except Exception:
                     prepared = path
+                finally:
+                    os.chdir(here)
                 if mode == "static":
                     quantize_static(prepared, ortq, Reader(feeds), quant_format=QuantFormat.QDQ, per_channel=True,
                                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
