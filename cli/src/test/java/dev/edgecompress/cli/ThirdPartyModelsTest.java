@@ -11,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,30 +33,13 @@ class ThirdPartyModelsTest {
 
     /** An .npz of uniform random float32 images [n, 3, h, w] named x (the Paddle models' input). */
     private Path images(int n, int h, int w) throws IOException {
-        Path file = dir.resolve("images_" + h + "x" + w + ".npz");
         Random random = new Random(3);
-        long count = (long) n * 3 * h * w;
-        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + n + ", 3, " + h + ", " + w + "), }";
-        int padded = (header.length() + 11 + 63) / 64 * 64;
-        StringBuilder text = new StringBuilder(header);
-        while (text.length() + 11 < padded) {
-            text.append(' ');
+        float[] values = new float[n * 3 * h * w];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextFloat();
         }
-        text.append('\n');
-        java.nio.ByteBuffer body = java.nio.ByteBuffer.allocate((int) (10 + text.length() + count * 4))
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        body.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-        body.putShort((short) text.length());
-        body.put(text.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        for (long i = 0; i < count; i++) {
-            body.putFloat(random.nextFloat());
-        }
-        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
-            zip.putNextEntry(new ZipEntry("x.npy"));
-            zip.write(body.array());
-            zip.closeEntry();
-        }
-        return file;
+        return NpzFiles.write(dir.resolve("images_" + h + "x" + w + ".npz"),
+                java.util.Map.of("x", NpzFiles.Array.floats(new long[] {n, 3, h, w}, values)));
     }
 
     @Test

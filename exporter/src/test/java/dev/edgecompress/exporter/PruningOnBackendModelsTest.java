@@ -61,7 +61,8 @@ class PruningOnBackendModelsTest {
         try (InferenceSession session = InferenceSession.open(model, SessionConfig.defaults())) {
             original = session.run(inputs);
         } catch (InferenceException e) {
-            return; // ONNX Runtime does not run the original either
+            assumeTrue(false, "ONNX Runtime does not run the original either: " + e.getMessage());
+            return;
         }
         for (String method : List.of("l1", "channels")) {
             Path pruned = dir.resolve(method + ".onnx");

@@ -119,6 +119,27 @@ class QuantizationAwareTrainingTest {
         assertTrue(agree >= 254, agree + "/256 agree");
     }
 
+    @Test
+    void trainingLowersTheLossAndScoresNoWorseThanStaticInt8() throws Exception {
+        Dataset train = Dataset.load(TestModels.model("fashion_mnist_calib_512.npz"));
+        Path test = TestModels.model("fashion_mnist_test_2k.npz");
+        Compressor post = Compressor.load(TestModels.model("mlp.onnx")).quantize("static").calibration(train);
+        post.export(dir.resolve("static.onnx"));
+        double staticAccuracy = post.validation().data(test).withoutLatency().run().candidate().accuracy();
+        Compressor qat = Compressor.load(TestModels.model("mlp.onnx")).training(train).calibration(train)
+                .step("quantize", Map.of("mode", "qat", "epochs", 3, "lr", 1e-4));
+        qat.export(dir.resolve("qat.onnx"));
+        double qatAccuracy = qat.validation().data(test).withoutLatency().run().candidate().accuracy();
+
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) qat.run().stream()
+                .filter(s -> s.pass().equals("quantize-qat")).findFirst().orElseThrow().changed().get("epochs");
+        double first = ((Number) epochs.get(0).get("loss")).doubleValue();
+        double last = ((Number) epochs.get(epochs.size() - 1).get("loss")).doubleValue();
+        assertTrue(last < first, "the loss falls: " + first + " -> " + last);
+        assertTrue(qatAccuracy >= staticAccuracy - 0.001, "QAT " + qatAccuracy + " against static " + staticAccuracy);
+    }
+
     private static int argMax(float[] logits, int sample) {
         int best = 0;
         for (int c = 1; c < 10; c++) {
