@@ -19,8 +19,10 @@ import java.util.Set;
  *   <li>Conv, ConvTranspose, Gemm, MatMul with a constant weight: the activation input, the
  *       weight (int8) and bias (int32), and the output;</li>
  *   <li>MatMul of two activations: both inputs and the output;</li>
- *   <li>Add, Mul, Concat and pooling fed by quantized nodes: inputs and output (so that nodes
- *       left in float leave no int8 islands behind them);</li>
+ *   <li>Add, Mul, Concat, pooling, Sigmoid and LeakyRelu fed by quantized nodes: inputs and
+ *       output (so that nodes left in float leave no int8 islands behind them);</li>
+ *   <li>Reshape, Transpose, Flatten, Squeeze, Unsqueeze, Resize and Slice pass int8 through: their
+ *       output, where quantized, takes their input's parameters;</li>
  *   <li>Relu or Clip right after a quantized node: the quantization moves behind it (ONNX Runtime
  *       folds the activation into the following QuantizeLinear), so the node's own output is left
  *       float when the activation is its only consumer.</li>
@@ -32,8 +34,14 @@ final class QuantizationPlan {
     static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
     static final Set<String> POOLING = Set.of("MaxPool", "AveragePool", "GlobalAveragePool");
     static final Set<String> FUSED_ACTIVATIONS = Set.of("Relu", "Clip");
-    /** Ops that only move values: their output is quantized exactly as their input. */
-    static final Set<String> SHAPE_ONLY = Set.of("Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze");
+    /**
+     * Ops whose output values lie within their input's range, so int8 flows through them with the
+     * input's parameters (ONNX Runtime runs them on uint8): the shape-only ops, Resize and Slice.
+     */
+    static final Set<String> DATA_MOVEMENT = Set.of("Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
+            "Resize", "Slice");
+    /** Elementwise activations with an int8 kernel in ONNX Runtime (QLinearSigmoid, QLinearLeakyRelu). */
+    static final Set<String> UNARY_INT8 = Set.of("Sigmoid", "LeakyRelu");
 
     /** Ops whose output has the element type of their first input. */
     static final Set<String> TYPE_PRESERVING = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "Relu", "Clip",
@@ -99,7 +107,7 @@ final class QuantizationPlan {
                 plan.activations.addAll(node.inputs());
                 plan.markOutput(node);
                 quantizedProducers.add(node);
-            } else if (POOLING.contains(op) && plan.isActivation(node.input(0))
+            } else if ((POOLING.contains(op) || UNARY_INT8.contains(op)) && plan.isActivation(node.input(0))
                     && quantizedProducers.contains(node.input(0).producer())) {
                 plan.activations.add(node.input(0));
                 plan.markOutput(node);
@@ -111,12 +119,16 @@ final class QuantizationPlan {
                     && quantizedProducers.contains(node.input(0).producer())) {
                 plan.markOutput(node);
                 quantizedProducers.add(node);
+            } else if (DATA_MOVEMENT.contains(op) && plan.isActivation(node.input(0))
+                    && quantizedProducers.contains(node.input(0).producer())) {
+                // Moves int8 values as they are: what consumes it may stay int8 (no Q/DQ of its own).
+                quantizedProducers.add(node);
             }
         }
         plan.dropValuesOnlySubgraphsRead();
         for (Value value : plan.activations) {
             Node producer = value.producer();
-            if (producer != null && SHAPE_ONLY.contains(producer.opType())
+            if (producer != null && DATA_MOVEMENT.contains(producer.opType())
                     && plan.activations.contains(producer.input(0))) {
                 plan.sharesParamsWith.put(value, plan.sharesParamsWith.getOrDefault(producer.input(0),
                         producer.input(0)));

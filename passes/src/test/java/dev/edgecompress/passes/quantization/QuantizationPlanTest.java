@@ -66,4 +66,23 @@ class QuantizationPlanTest {
         assertEquals(1, plan.weighted.size());
         assertEquals(Set.of(swish), Set.copyOf(plan.activations));
     }
+    @Test
+    void siluAndSqueezeExcitationStayInt8() {
+        // EfficientNet: Conv -> SiLU (x * Sigmoid(x)) -> Conv; with Sigmoid and Mul quantized, ONNX
+        // Runtime runs QLinearSigmoid and QLinearMul instead of float islands between int8 convolutions.
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 1, 2, 4, 4);
+        Value conv = b.op("Conv", x, b.initializer("w1", Tensor.ofFloats(new long[] {2, 2, 1, 1}, new float[4])));
+        Value gate = b.op("Sigmoid", conv);
+        Value silu = b.op("Mul", conv, gate);
+        Value resized = b.op("Resize", silu, null, b.initializer("scales", Tensor.ofFloats(new long[] {4}, 1, 1, 2, 2)));
+        Value out = b.op("Conv", resized, b.initializer("w2", Tensor.ofFloats(new long[] {3, 2, 1, 1}, new float[6])));
+        b.output(out);
+        Model model = b.build();
+
+        QuantizationPlan plan = QuantizationPlan.of(model.graph(), QuantizationConfig.defaults());
+
+        assertEquals(Set.of(x, conv, gate, silu, resized), Set.copyOf(plan.activations));
+        assertEquals(silu, plan.sharesParamsWith.get(resized), "Resize moves int8 values with its input's scale");
+    }
 }
