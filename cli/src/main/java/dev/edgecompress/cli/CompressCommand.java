@@ -213,6 +213,13 @@ final class CompressCommand implements Command {
                     }
                 }
                 report = ValidateCommand.run(compressor.validation(), line, gates, err).withSteps(steps);
+                if (fallback.size() == ranking.size() && !ranking.isEmpty()) {
+                    String warning = "the accuracy-aware fallback put all " + ranking.size() + " quantized nodes back"
+                            + " to float: no int8 node stays within the gates on this data";
+                    err.println("edgecompress: warning: " + warning);
+                    report = report.withWarning(warning);
+                    warned |= line.hasOption("fail-on-warning");
+                }
             }
             report = report.withQuantization(new ValidationReport.Quantization(ranking, fallback));
         }

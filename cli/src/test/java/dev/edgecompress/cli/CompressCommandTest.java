@@ -9,6 +9,7 @@ import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.runtime.training.TrainingDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,23 +83,74 @@ class CompressCommandTest {
         assertTrue(cli.stdout().contains("gate       pass max_accuracy_drop"), cli.stdout());
     }
 
+    /**
+     * x [N, 16] -> Gemm -> Relu -> Gemm -> Relu -> Gemm -> y, on data whose feature 0 is in the
+     * thousands while the rest lie in [0, 1]: quantizing the input crushes every other feature (the
+     * first layer ignores feature 0, so float is unaffected). Only the first layer needs float.
+     */
+    private Path outlierModelAndData(Path data) throws Exception {
+        java.util.Random random = new java.util.Random(4);
+        dev.edgecompress.ir.ModelBuilder b = dev.edgecompress.ir.ModelBuilder.onnx(13);
+        dev.edgecompress.ir.Value x = b.input("x", dev.edgecompress.ir.DataType.FLOAT,
+                dev.edgecompress.ir.Shape.of(dev.edgecompress.ir.Dim.symbolic("batch"), dev.edgecompress.ir.Dim.of(16)));
+        dev.edgecompress.ir.Value h = x;
+        int[] widths = {16, 32, 16, 4};
+        for (int layer = 0; layer < 3; layer++) {
+            float[] w = new float[widths[layer] * widths[layer + 1]];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = layer == 0 && i / widths[1] == 0 ? 0 : (float) random.nextGaussian();
+            }
+            h = b.op("Gemm", h, b.initializer("w" + layer, dev.edgecompress.ir.Tensor.ofFloats(
+                    new long[] {widths[layer], widths[layer + 1]}, w)));
+            h.producer().setName("/fc" + (layer + 1) + "/Gemm");
+            if (layer < 2) {
+                h = b.op("Relu", h);
+            }
+        }
+        b.output(h);
+        Path model = dir.resolve("outlier.onnx");
+        dev.edgecompress.exporter.ModelExporter.write(b.build(), model);
+        float[] values = new float[256 * 16];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i % 16 == 0 ? 1000 * random.nextFloat() : random.nextFloat();
+        }
+        NpzFiles.write(data, java.util.Map.of("x", NpzFiles.Array.floats(new long[] {256, 16}, values)));
+        return model;
+    }
+
     @Test
     void quantizesStaticallyAndFallsBackToFloatUntilTheGatePasses() throws Exception {
+        Path data = dir.resolve("outlier.npz");
+        Path model = outlierModelAndData(data);
         Path report = dir.resolve("report.json");
-        ExitCode code = cli.run("compress", MLP, "-o", dir.resolve("int8.onnx").toString(), "--quantize", "static",
-                "--calib", TestModels.model("fashion_mnist_calib_512.npz").toString(), "--data", DATA,
-                "--min-agreement", "1.0", "--batch", "4", "--time", "0", "--runs", "5", "--report", report.toString());
+        ExitCode code = cli.run("compress", model.toString(), "-o", dir.resolve("int8.onnx").toString(), "--quantize",
+                "static", "--calib", data.toString(), "--data", data.toString(), "--min-agreement", "0.99", "--batch",
+                "4", "--time", "0", "--runs", "5", "--report", report.toString());
 
         assertEquals(ExitCode.OK, code, cli.stdout() + cli.stderr());
         assertTrue(cli.stdout().contains("sensitivity (each node quantized alone"), cli.stdout());
         JsonNode quantization = Json.mapper().readTree(Files.readString(report)).get("quantization");
         assertEquals(3, quantization.get("sensitivity").size());
-        assertTrue(quantization.get("fallback_to_float").size() >= 1);
-        assertTrue(quantization.get("fallback_to_float").size() < 3, "not everything went back to float");
-        assertTrue(quantization.get("sensitivity").get(0).get("node").asText().startsWith("/fc"));
+        assertEquals("/fc1/Gemm", quantization.get("sensitivity").get(0).get("node").asText(), "the input's outlier");
+        assertEquals(List.of("/fc1/Gemm"), Json.mapper().convertValue(quantization.get("fallback_to_float"),
+                List.class), "only the first layer goes back to float");
         long quantizeNodes = dev.edgecompress.importer.ModelImporter.load(dir.resolve("int8.onnx")).graph().nodes()
                 .stream().filter(n -> n.opType().equals("QuantizeLinear")).count();
         assertTrue(quantizeNodes > 0, "the model that passed is still int8");
+    }
+
+    @Test
+    void aFallbackThatEndsAllFloatSaysSo() throws Exception {
+        Path report = dir.resolve("report.json");
+        ExitCode code = cli.run("compress", MLP, "-o", dir.resolve("int8.onnx").toString(), "--quantize", "static",
+                "--calib", TestModels.model("fashion_mnist_calib_512.npz").toString(), "--data", DATA,
+                "--min-agreement", "1.0", "--batch", "4", "--time", "0", "--runs", "5", "--report", report.toString(),
+                "--fail-on-warning");
+
+        assertEquals(ExitCode.GATE_FAILED, code, "--fail-on-warning: a float model is not what was asked");
+        assertTrue(cli.stderr().contains("put all 3 quantized nodes back to float"), cli.stderr());
+        JsonNode json = Json.mapper().readTree(Files.readString(report));
+        assertTrue(json.get("warnings").toString().contains("put all 3 quantized nodes back to float"));
     }
 
     @Test

@@ -53,6 +53,14 @@ public record ValidationReport(String tool, ModelStats reference, ModelStats can
                 pipelineSteps, gates, all, quantization, passed);
     }
 
+    /** A copy with one more warning. */
+    public ValidationReport withWarning(String warning) {
+        List<String> all = new java.util.ArrayList<>(warnings);
+        all.add(warning);
+        return new ValidationReport(tool, reference, candidate, data, metrics, latency, candidateRuntimeOps, steps,
+                gates, all, quantization, passed);
+    }
+
     /** A copy with what accuracy-aware quantization found. */
     public ValidationReport withQuantization(Quantization found) {
         return new ValidationReport(tool, reference, candidate, data, metrics, latency, candidateRuntimeOps, steps,
