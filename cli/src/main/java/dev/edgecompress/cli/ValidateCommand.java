@@ -140,9 +140,10 @@ final class ValidateCommand implements Command {
             }
         }
         for (LatencyRow l : report.latency()) {
-            out.printf("latency    %s batch %d: %.4f ms -> %.4f ms median (p90 %.4f -> %.4f), speedup %.2fx%n",
-                    l.ep(), l.batch(), l.referenceMsP50(), l.candidateMsP50(), l.referenceMsP90(), l.candidateMsP90(),
-                    l.speedup());
+            out.printf("latency    %s batch %d: %.4f ms -> %.4f ms median (p90 %.4f -> %.4f), speedup %.2fx"
+                    + " (95%% interval %.2f-%.2fx, %d rounds)%n", l.ep(), l.batch(), l.referenceMsP50(),
+                    l.candidateMsP50(), l.referenceMsP90(), l.candidateMsP90(), l.speedup(), l.speedupLow(),
+                    l.speedupHigh(), l.runs());
         }
         report.candidateRuntimeOps().forEach((ep, ops) -> out.printf("runtime    %s runs the candidate as: %s%n", ep,
                 ops.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())

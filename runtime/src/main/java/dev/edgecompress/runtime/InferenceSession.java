@@ -138,6 +138,9 @@ public final class InferenceSession implements AutoCloseable {
             if (config.intraOpThreads() > 0) {
                 options.setIntraOpNumThreads(config.intraOpThreads());
             }
+            if (!config.spinning()) {
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             return options;
         } catch (OrtException e) {
             options.close();

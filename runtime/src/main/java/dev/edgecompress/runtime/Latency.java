@@ -11,9 +11,15 @@ import java.util.Map;
  * with the order rotating each round, so that whatever else the machine is doing falls on all of
  * them alike. A run's time is the time inside ONNX Runtime's {@code run}. Measuring for a fixed
  * time rather than a fixed number of runs keeps the median of a 40-microsecond model as stable as
- * that of a 40-millisecond one.
+ * that of a 40-millisecond one; and rounds go on, up to the plan's longest time, until every
+ * median's 95% confidence interval is narrower than {@link #TARGET_WIDTH} of it (distribution-free:
+ * the order statistics around the median that a binomial bound gives). Sessions timed this way
+ * should not spin ({@link SessionConfig#withoutSpinning()}).
  */
 public final class Latency {
+
+    /** The relative width of a median's 95% confidence interval at which timing may stop: +/-1%. */
+    public static final double TARGET_WIDTH = 0.02;
 
     /** The most timed rounds one measurement keeps (bounds memory for very fast models). */
     static final int MAX_ROUNDS = 1 << 20;
@@ -41,14 +47,27 @@ public final class Latency {
         }
     }
 
-    /** Statistics of one model's timed runs, in milliseconds. */
-    public record Stats(int runs, double medianMs, double p90Ms, double meanMs, double minMs) {
+    /**
+     * Statistics of one model's timed runs, in milliseconds.
+     *
+     * @param medianLowMs the lower end of the median's 95% confidence interval
+     * @param medianHighMs its upper end
+     */
+    public record Stats(int runs, double medianMs, double p90Ms, double meanMs, double minMs, double medianLowMs,
+            double medianHighMs) {
 
         static Stats of(long[] nanos) {
             long[] sorted = nanos.clone();
             Arrays.sort(sorted);
+            int[] interval = medianInterval(sorted.length);
             return new Stats(sorted.length, percentile(sorted, 0.5) / 1e6, percentile(sorted, 0.9) / 1e6,
-                    Arrays.stream(sorted).average().orElse(Double.NaN) / 1e6, sorted[0] / 1e6);
+                    Arrays.stream(sorted).average().orElse(Double.NaN) / 1e6, sorted[0] / 1e6,
+                    sorted[interval[0]] / 1e6, sorted[interval[1]] / 1e6);
+        }
+
+        /** The interval's width relative to the median. */
+        public double relativeWidth() {
+            return (medianHighMs - medianLowMs) / medianMs;
         }
 
         /** Linear interpolation between closest ranks. */
@@ -61,6 +80,30 @@ public final class Latency {
     }
 
     private Latency() {
+    }
+
+    /**
+     * Indices (0-based, in sorted order) of the order statistics bounding the median with 95%
+     * confidence: n/2 -+ 1.96 sqrt(n)/2, the normal approximation of the binomial(n, 1/2).
+     */
+    static int[] medianInterval(int n) {
+        double half = 1.96 * Math.sqrt(n) / 2;
+        int low = (int) Math.max(0, Math.floor(n / 2.0 - half) - 1);
+        int high = (int) Math.min(n - 1, Math.ceil(n / 2.0 + half));
+        return new int[] {low, high};
+    }
+
+    /** Whether every session's median is known to {@link #TARGET_WIDTH} (checked every 64 rounds). */
+    private static boolean narrow(long[][] times, int done) {
+        if (done % 64 != 0) {
+            return false;
+        }
+        for (long[] t : times) {
+            if (Stats.of(Arrays.copyOf(t, done)).relativeWidth() > TARGET_WIDTH) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Times each session on its feeds; returns one {@link Stats} per session, in order. */
@@ -80,7 +123,8 @@ public final class Latency {
         int done = 0;
         while (true) {
             long now = System.nanoTime();
-            boolean enough = done >= plan.runs() && now >= minEnd;
+            // With no time asked for (--time 0), the runs asked for are enough, however wide the interval.
+            boolean enough = done >= plan.runs() && now >= minEnd && (plan.minSeconds() == 0 || narrow(times, done));
             boolean outOfTime = done >= 5 && now >= maxEnd;
             if (enough || outOfTime || done == MAX_ROUNDS) {
                 break;

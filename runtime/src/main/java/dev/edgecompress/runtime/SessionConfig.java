@@ -8,8 +8,11 @@ import java.util.Objects;
  * @param provider the execution provider
  * @param intraOpThreads threads inside one operator; 0 lets ONNX Runtime choose
  * @param optimization graph optimization level
+ * @param spinning whether ONNX Runtime's intra-op threads spin after a run waiting for the next;
+ *     fastest for one session alone, but sessions timed in turn take each other's cores
  */
-public record SessionConfig(ExecutionProvider provider, int intraOpThreads, Optimization optimization) {
+public record SessionConfig(ExecutionProvider provider, int intraOpThreads, Optimization optimization,
+        boolean spinning) {
 
     /** ONNX Runtime graph optimization levels. */
     public enum Optimization {
@@ -26,18 +29,23 @@ public record SessionConfig(ExecutionProvider provider, int intraOpThreads, Opti
 
     /** CPU, all optimizations, ONNX Runtime's choice of threads. */
     public static SessionConfig defaults() {
-        return new SessionConfig(ExecutionProvider.CPU, 0, Optimization.ALL);
+        return new SessionConfig(ExecutionProvider.CPU, 0, Optimization.ALL, true);
     }
 
     public SessionConfig withProvider(ExecutionProvider ep) {
-        return new SessionConfig(ep, intraOpThreads, optimization);
+        return new SessionConfig(ep, intraOpThreads, optimization, spinning);
     }
 
     public SessionConfig withOptimization(Optimization level) {
-        return new SessionConfig(provider, intraOpThreads, level);
+        return new SessionConfig(provider, intraOpThreads, level, spinning);
     }
 
     public SessionConfig withThreads(int threads) {
-        return new SessionConfig(provider, threads, optimization);
+        return new SessionConfig(provider, threads, optimization, spinning);
+    }
+
+    /** This config with spinning off: for sessions timed side by side, which must not starve each other. */
+    public SessionConfig withoutSpinning() {
+        return new SessionConfig(provider, intraOpThreads, optimization, false);
     }
 }

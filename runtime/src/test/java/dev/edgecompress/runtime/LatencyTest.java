@@ -21,6 +21,25 @@ class LatencyTest {
     }
 
     @Test
+    void theMediansIntervalCoversTheTrueMedianAtLeast95TimesIn100() {
+        java.util.Random random = new java.util.Random(8);
+        int covered = 0;
+        int trials = 2000;
+        for (int trial = 0; trial < trials; trial++) {
+            long[] nanos = new long[200];
+            for (int i = 0; i < nanos.length; i++) {
+                nanos[i] = (long) (1_000_000 * (1 + random.nextExponential())); // skewed, as latencies are
+            }
+            Latency.Stats stats = Latency.Stats.of(nanos);
+            double trueMedianMs = 1 + Math.log(2);
+            covered += stats.medianLowMs() <= trueMedianMs && trueMedianMs <= stats.medianHighMs() ? 1 : 0;
+            assertTrue(stats.medianLowMs() <= stats.medianMs() && stats.medianMs() <= stats.medianHighMs());
+        }
+        assertTrue(covered >= 0.95 * trials, covered + " of " + trials);
+        assertTrue(covered <= 0.99 * trials, "not wider than it needs to be: " + covered + " of " + trials);
+    }
+
+    @Test
     void keepsTimingForTheMinimumTime() {
         try (InferenceSession a = InferenceSession.open(TinyModels.relu(-1, 16), SessionConfig.defaults())) {
             Map<String, Tensor> feeds = SyntheticInputs.of(a.inputs(), 1, 1);

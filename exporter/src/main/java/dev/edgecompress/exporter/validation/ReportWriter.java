@@ -61,11 +61,11 @@ public final class ReportWriter {
         }
         if (!report.latency().isEmpty()) {
             md.append("\n| EP | batch | runs | reference p50 ms | candidate p50 ms | reference p90 ms | candidate p90 ms"
-                    + " | speedup |\n|---|---|---|---|---|---|---|---|\n");
+                    + " | speedup | 95% interval |\n|---|---|---|---|---|---|---|---|---|\n");
             for (LatencyRow l : report.latency()) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.2fx |%n", l.ep(),
-                        l.batch(), l.runs(), l.referenceMsP50(), l.candidateMsP50(), l.referenceMsP90(),
-                        l.candidateMsP90(), l.speedup()));
+                md.append(String.format(Locale.ROOT, "| %s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.2fx | %.2f-%.2fx |%n",
+                        l.ep(), l.batch(), l.runs(), l.referenceMsP50(), l.candidateMsP50(), l.referenceMsP90(),
+                        l.candidateMsP90(), l.speedup(), l.speedupLow(), l.speedupHigh()));
             }
         }
         report.candidateRuntimeOps().forEach((ep, ops) -> md.append("\nONNX Runtime (").append(ep)
