@@ -62,7 +62,7 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        QuantizationPlan plan = QuantizationPlan.of(model.graph(), config);
+        QuantizationPlan plan = QuantizationPlan.of(model.graph(), config, false);
         if (plan.activations.isEmpty()) {
             return PassResult.unchanged();
         }

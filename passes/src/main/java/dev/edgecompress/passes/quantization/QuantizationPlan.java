@@ -84,6 +84,15 @@ final class QuantizationPlan {
 
     /** The plan of one graph's own nodes (its subgraphs are planned on their own). */
     static QuantizationPlan of(Graph graph, QuantizationConfig config) {
+        return of(graph, config, true);
+    }
+
+    /**
+     * The plan of one graph's own nodes; with {@code constantOperands}, an Add or Mul of an int8
+     * activation and a float constant is quantized too, the constant getting Q/DQ over its own range
+     * (ONNX Runtime's QLinearAdd and QLinearMul take it; quantization-aware training does not).
+     */
+    static QuantizationPlan of(Graph graph, QuantizationConfig config, boolean constantOperands) {
         QuantizationPlan plan = new QuantizationPlan(graph);
         Set<Node> quantizedProducers = new LinkedHashSet<>();
         for (Node node : graph.nodes()) {
@@ -102,8 +111,10 @@ final class QuantizationPlan {
                 plan.markOutput(node);
                 quantizedProducers.add(node);
             } else if ((op.equals("Add") || op.equals("Mul") || op.equals("Concat")) && !node.inputs().isEmpty()
+                    && node.inputs().stream().anyMatch(v -> plan.isActivation(v))
                     && node.inputs().stream().allMatch(v -> plan.isActivation(v)
-                            && quantizedProducers.contains(v.producer()))) {
+                            && quantizedProducers.contains(v.producer())
+                            || constantOperands && !op.equals("Concat") && isFloatConstant(v))) {
                 plan.activations.addAll(node.inputs());
                 plan.markOutput(node);
                 quantizedProducers.add(node);
@@ -180,6 +191,11 @@ final class QuantizationPlan {
         if (!feedsOnlyActivation || FUSED_ACTIVATIONS.contains(node.opType())) {
             activations.add(output);
         }
+    }
+
+    /** A float initializer (a scalar or a small broadcast tensor such as an Add's offset). */
+    private static boolean isFloatConstant(Value value) {
+        return value != null && value.constValue() != null && value.constValue().type() == DataType.FLOAT;
     }
 
     private static boolean hasConstantWeight(Node node) {

@@ -42,6 +42,7 @@ public final class StaticQuantizationPass implements Pass {
     @Override
     public PassResult run(Model model, PassContext context) {
         List<String> warnings = new ArrayList<>();
+        int rewritten = Int8Forms.rewrite(model);
         List<QuantizationPlan> plans = new ArrayList<>();
         for (Graph graph : model.graph().withSubgraphs()) {
             QuantizationPlan plan = QuantizationPlan.of(graph, config);
@@ -80,6 +81,9 @@ public final class StaticQuantizationPass implements Pass {
         }
         Map<String, Object> details = rewrite(model, QuantizationPlan.union(calibrated), ranges, config);
         details.put("calibration_samples", source.samples());
+        if (rewritten > 0) {
+            details.put("rewritten_for_int8", rewritten);
+        }
         PassResult result = PassResult.changed(details);
         for (String warning : warnings) {
             result = result.withWarning(warning);
@@ -147,8 +151,19 @@ public final class StaticQuantizationPass implements Pass {
     static Map<Value, double[]> calibrate(Model model, QuantizationPlan plan, ActivationSource source,
             PassContext context, QuantizationConfig config) {
         Map<String, Value> byName = new LinkedHashMap<>();
-        plan.activations.stream().filter(v -> !plan.sharesParamsWith.containsKey(v))
-                .forEach(v -> byName.put(v.name(), v));
+        Map<Value, double[]> ranges = new LinkedHashMap<>();
+        for (Value value : plan.activations) {
+            if (plan.sharesParamsWith.containsKey(value)) {
+                continue;
+            }
+            if (value.constValue() != null) { // a constant operand: its range is its values
+                RangeCollector constant = new RangeCollector();
+                constant.observe(value.constValue());
+                ranges.put(value, constant.range(CalibrationMethod.MINMAX, config.percentile()));
+            } else {
+                byName.put(value.name(), value);
+            }
+        }
         List<String> names = List.copyOf(byName.keySet());
         Map<String, RangeCollector> collectors = new LinkedHashMap<>();
         names.forEach(n -> collectors.put(n, new RangeCollector()));
@@ -159,7 +174,6 @@ public final class StaticQuantizationPass implements Pass {
             source.collect(model, names, batch -> batch.forEach((n, t) -> collectors.get(n).histogram(t)));
         }
         context.progress("calibrating", 1);
-        Map<Value, double[]> ranges = new LinkedHashMap<>();
         collectors.forEach((name, collector) -> {
             if (collector.seen()) { // values in a branch the data never takes have none
                 ranges.put(byName.get(name), collector.range(config.calibration(), config.percentile()));

@@ -85,4 +85,30 @@ class QuantizationPlanTest {
         assertEquals(Set.of(x, conv, gate, silu, resized), Set.copyOf(plan.activations));
         assertEquals(silu, plan.sharesParamsWith.get(resized), "Resize moves int8 values with its input's scale");
     }
+    @Test
+    void hardSwishIsRewrittenIntoOperatorsWithInt8Kernels() {
+        // Paddle's HardSwish: x * Clip(x + 3, 0, 6) / 6, then a convolution.
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, 1, 2, 4, 4);
+        Value conv = b.op("Conv", x, b.initializer("w1", Tensor.ofFloats(new long[] {2, 2, 1, 1}, new float[4])));
+        Value shifted = b.op("Add", conv, b.initializer("three", Tensor.ofFloats(new long[0], 3)));
+        Value clipped = b.op("Clip", shifted, b.initializer("lo", Tensor.ofFloats(new long[0], 0)),
+                b.initializer("hi", Tensor.ofFloats(new long[0], 6)));
+        Value scaled = b.op("Div", clipped, b.initializer("six", Tensor.ofFloats(new long[0], 6)));
+        Value swish = b.op("Mul", conv, scaled);
+        b.output(b.op("Conv", swish, b.initializer("w2", Tensor.ofFloats(new long[] {3, 2, 1, 1}, new float[6]))));
+        Model model = b.build();
+
+        assertEquals(1, Int8Forms.rewrite(model));
+        QuantizationPlan plan = QuantizationPlan.of(model.graph(), QuantizationConfig.defaults());
+
+        assertEquals(List.of("Conv", "Add", "Clip", "Mul", "Mul", "Conv"), model.graph().nodes().stream()
+                .map(dev.edgecompress.ir.Node::opType).toList(), "Div by 6 became Mul by 1/6");
+        Value reciprocal = model.graph().nodes().get(3).input(1);
+        assertEquals(1 / 6f, reciprocal.constValue().toFloatArray()[0], 0f);
+        assertEquals(Set.of(x, conv, model.graph().initializers().stream().filter(v -> v.name().equals("three"))
+                .findFirst().orElseThrow(), clipped, reciprocal, model.graph().nodes().get(3).output(),
+                model.graph().nodes().get(4).output()), Set.copyOf(plan.activations),
+                "the whole HardSwish is int8: the Add's and Mul's constants get Q/DQ of their own");
+    }
 }
