@@ -66,8 +66,9 @@ class RoundTripTest {
         }
     }
 
+    /** The bundled models and the third-party exports beside them (test-models/third-party). */
     static Stream<Path> bundledModels() throws IOException {
-        try (Stream<Path> files = Files.list(TestModels.dir())) {
+        try (Stream<Path> files = Files.walk(TestModels.dir(), 2)) {
             return files.filter(p -> p.toString().endsWith(".onnx")).sorted().toList().stream();
         }
     }
@@ -91,7 +92,11 @@ class RoundTripTest {
     @MethodSource("bundledModels")
     void bundledModelRoundTripsLosslessly(Path model) throws Exception {
         Path written = roundTrip(model);
-        assertSameOutputs(model, written, randomInputs(ModelImporter.load(model)));
+        Model imported = ModelImporter.load(model);
+        assumeTrue(imported.graph().inputs().stream().filter(v -> !v.isInitializer()).allMatch(v -> v.tensorType()
+                != null && v.tensorType().elementType() == DataType.FLOAT), "protobuf round trip equal; made-up"
+                + " inputs are float only, and this model takes others");
+        assertSameOutputs(model, written, randomInputs(imported));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -167,7 +172,12 @@ class RoundTripTest {
             }
             ValueType.TensorType type = input.tensorType();
             assertEquals(DataType.FLOAT, type.elementType(), "bundled models take float inputs");
-            long[] dims = type.shape().dims().stream().mapToLong(d -> d.isKnown() ? d.value() : 3).toArray();
+            // Dynamic sizes: a batch of 3, and 64 elsewhere (images of Paddle's detector, say).
+            List<dev.edgecompress.ir.Dim> shape = type.shape().dims();
+            long[] dims = new long[shape.size()];
+            for (int axis = 0; axis < dims.length; axis++) {
+                dims[axis] = shape.get(axis).isKnown() ? shape.get(axis).value() : axis == 0 ? 3 : 64;
+            }
             long count = 1;
             for (long d : dims) {
                 count *= d;
