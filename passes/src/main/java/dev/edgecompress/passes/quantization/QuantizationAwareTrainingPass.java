@@ -4,7 +4,6 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.ActivationSource;
-import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
