@@ -95,7 +95,17 @@ public final class TrainableModel implements AutoCloseable {
         this.weightAxes = weightAxes;
         MissingGradients.register();
         this.translation = new GraphTranslation(tf, model.opsetVersion(""), this::fakeQuantized);
-        Graph onnx = model.graph();
+        try {
+            session = translate(model.graph(), sessionConfig, activationRanges, weightAxes);
+        } catch (RuntimeException | Error e) {
+            graph.close(); // a translation that fails returns no object to close: close the graph here
+            throw e;
+        }
+    }
+
+    /** Builds the training graph of {@code onnx} in {@link #graph}; returns its session. */
+    private Session translate(Graph onnx, ConfigProto sessionConfig, Map<String, double[]> activationRanges,
+            Map<String, Integer> weightAxes) {
         for (Node node : onnx.nodes()) {
             if (!node.normalizedDomain().isEmpty()) {
                 throw new TranslationException(node.describe() + ": the domain " + node.normalizedDomain()
@@ -146,7 +156,7 @@ public final class TrainableModel implements AutoCloseable {
             // Through Identity: an input fetched as an output would be fed and fetched at once.
             outputs.put(output.name(), tf.identity(translation.anyNchw(output)));
         }
-        session = new Session(graph, sessionConfig);
+        return new Session(graph, sessionConfig);
     }
 
     /**
