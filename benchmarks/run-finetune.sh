@@ -6,7 +6,8 @@
 # Needs: mvn -B -DskipTests install; python3-torch, python3-onnx, python3-numpy, dataset-fashion-mnist.
 source "$(dirname "$0")/setup.sh"
 train="$work/fashion_mnist_train_10k.npz"
-cp ../shared/data/fashion_mnist_train_10k.npz "$train"
+[ -f "$train" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$train" --split train \
+  --rows benchmarks/fashion_mnist_train_10k.indices
 
 echo "## training throughput (4 epochs; the first includes warm-up)"
 for model in mlp lenet5_bn_unfolded_op13; do

@@ -6,7 +6,8 @@
 # Needs: mvn -B -DskipTests install; python3-numpy, dataset-fashion-mnist.
 source "$(dirname "$0")/setup.sh"
 train="$work/fashion_mnist_train_10k.npz"
-cp ../shared/data/fashion_mnist_train_10k.npz "$train"
+[ -f "$train" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$train" --split train \
+  --rows benchmarks/fashion_mnist_train_10k.indices
 train60k="$work/fashion_mnist_train_60k.npz"
 [ -f "$train60k" ] || /usr/bin/python3 benchmarks/fashion_mnist_npz.py "$train60k" --split train
 calib=test-models/fashion_mnist_calib_512.npz
