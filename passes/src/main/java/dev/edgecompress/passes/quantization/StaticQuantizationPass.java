@@ -58,7 +58,7 @@ public final class StaticQuantizationPass implements Pass {
             plans.add(plan);
         }
         if (plans.isEmpty()) {
-            return new PassResult(false, Map.of(), warnings);
+            return onlyRewritten(rewritten, warnings);
         }
         QuantizationPlan all = QuantizationPlan.union(plans);
         ActivationSource source = context.activations(name());
@@ -77,18 +77,27 @@ public final class StaticQuantizationPass implements Pass {
             }
         }
         if (calibrated.isEmpty()) {
-            return new PassResult(false, Map.of(), warnings);
+            return onlyRewritten(rewritten, warnings);
         }
         Map<String, Object> details = rewrite(model, QuantizationPlan.union(calibrated), ranges, config);
         details.put("calibration_samples", source.samples());
         if (rewritten > 0) {
             details.put("rewritten_for_int8", rewritten);
         }
-        PassResult result = PassResult.changed(details);
-        for (String warning : warnings) {
-            result = result.withWarning(warning);
+        return new PassResult(true, details, warnings);
+    }
+
+    /**
+     * Nothing was quantized; the int8 forms may still have changed the model (Div by a constant
+     * became Mul), and then the result says so, so that the pipeline verifies it, while a warning
+     * says that nothing is int8.
+     */
+    private PassResult onlyRewritten(int rewritten, List<String> warnings) {
+        List<String> all = new ArrayList<>(warnings);
+        if (all.isEmpty()) {
+            all.add(name() + " changed nothing: the model has nothing it applies to");
         }
-        return result;
+        return new PassResult(rewritten > 0, rewritten > 0 ? Map.of("rewritten_for_int8", rewritten) : Map.of(), all);
     }
 
     /** Whether calibration can see a subgraph's values: it is an If branch inside If branches only. */
