@@ -199,6 +199,22 @@ public final class Graph {
     }
 
     /**
+     * Puts {@code replacement} (a new node) in {@code old}'s place: inserted before it, each output
+     * taking over the name and uses of {@code old}'s output at the same index
+     * ({@link Value#replaceWith}), then {@code old} removed.
+     */
+    public Node replace(Node old, Node replacement) {
+        insertBefore(old, replacement);
+        for (int i = 0; i < old.outputs().size(); i++) {
+            if (old.output(i) != null) {
+                old.output(i).replaceWith(replacement.output(i), "_replaced");
+            }
+        }
+        remove(List.of(old));
+        return replacement;
+    }
+
+    /**
      * Removes nodes. Fails, changing nothing, if an output of a removed node is still used by a
      * node that stays or is a graph output.
      */

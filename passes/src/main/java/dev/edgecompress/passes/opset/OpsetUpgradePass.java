@@ -345,14 +345,7 @@ public final class OpsetUpgradePass implements Pass {
         Node replacement = new Node(node.domain(), opType, inputs, names);
         replacement.setName(node.name());
         node.attributes().values().stream().filter(a -> !a.name().equals("mode")).forEach(replacement::setAttribute);
-        graph.insertBefore(node, replacement);
-        for (int i = 0; i < names.size(); i++) {
-            if (node.output(i) != null) {
-                node.output(i).replaceWith(replacement.output(i), "_old");
-            }
-        }
-        graph.remove(List.of(node));
-        return replacement;
+        return graph.replace(node, replacement);
     }
 
     private static long[] ints(Node node, String attribute) {

@@ -67,8 +67,8 @@ public final class DynamicQuantizationPass implements Pass {
                 }
                 if (node.opType().equals("LSTM") && lstmEligible(node)) {
                     quantizeLstm(model, graph, node);
-                    done.add(node);
                     lstms++;
+                    replaced++;
                 } else if (eligible(node)) {
                     rewrite(graph, node);
                     done.add(node);
@@ -135,12 +135,7 @@ public final class DynamicQuantizationPass implements Pass {
         Node quantized = new Node("com.microsoft", "DynamicQuantizeLSTM", inputs, names);
         quantized.setName(node.name());
         node.attributes().values().stream().filter(a -> !a.name().equals("layout")).forEach(quantized::setAttribute);
-        graph.insertBefore(node, quantized);
-        for (int i = 0; i < node.outputs().size(); i++) {
-            if (node.output(i) != null) {
-                node.output(i).replaceWith(quantized.output(i), "_float");
-            }
-        }
+        graph.replace(node, quantized);
         if (model.opsetVersion("com.microsoft") < 0) {
             model.opsets().add(new OpsetImport("com.microsoft", 1));
         }

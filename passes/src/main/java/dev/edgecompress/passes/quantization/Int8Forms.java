@@ -35,7 +35,7 @@ final class Int8Forms {
                 if (node.opType().equals("Div") && reciprocal(node.input(1)) != null) {
                     Value inverse = graph.addInitializer(graph.freshName(node.input(1).name() + "_reciprocal"),
                             reciprocal(node.input(1)));
-                    replace(graph, node, new Node(null, "Mul", List.of(node.input(0), inverse), List.of("")));
+                    graph.replace(node, new Node(null, "Mul", List.of(node.input(0), inverse), List.of("")));
                     changed++;
                 } else if (node.opType().equals("HardSigmoid") && node.input(0) != null) {
                     float alpha = node.attribute("alpha") == null ? 0.2f : node.attribute("alpha").asFloat();
@@ -45,7 +45,7 @@ final class Int8Forms {
                             scalar(graph, base + "_alpha", alpha)), List.of(graph.freshName(base + "_scaled"))));
                     Node shifted = graph.insertBefore(node, new Node(null, "Add", List.of(scaled.output(),
                             scalar(graph, base + "_beta", beta)), List.of(graph.freshName(base + "_shifted"))));
-                    replace(graph, node, new Node(null, "Clip", List.of(shifted.output(), scalar(graph, base + "_zero",
+                    graph.replace(node, new Node(null, "Clip", List.of(shifted.output(), scalar(graph, base + "_zero",
                             0f), scalar(graph, base + "_one", 1f)), List.of("")));
                     changed++;
                 }
@@ -72,12 +72,5 @@ final class Int8Forms {
 
     private static Value scalar(Graph graph, String base, float value) {
         return graph.addInitializer(graph.freshName(base), Tensor.ofFloats(new long[0], value));
-    }
-
-    /** {@code replacement} in {@code node}'s place, taking its output's name and uses. */
-    private static void replace(Graph graph, Node node, Node replacement) {
-        graph.insertBefore(node, replacement);
-        node.output(0).replaceWith(replacement.output(0), "_replaced");
-        graph.remove(List.of(node));
     }
 }
