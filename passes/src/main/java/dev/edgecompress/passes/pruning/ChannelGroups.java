@@ -212,7 +212,7 @@ final class ChannelGroups {
      * equal biases, such as the zeros of freshly initialized layers), so slicing it changes only
      * this node.
      */
-    private static Value ownBias(Node node) {
+    static Value ownBias(Node node) {
         Value bias = node.input(2);
         if (bias.uses().size() > 1) {
             Graph graph = node.graph();

@@ -140,12 +140,7 @@ public final class ChannelPruningPass implements Pass {
             Tensor b = bias.constValue();
             int biasAxis = b.rank() - 1;
             if (b.dim(biasAxis) == producer.channels()) {
-                if (bias.uses().size() > 1) {
-                    Value copy = node.graph().addInitializer(node.graph().freshName(bias.name()), b);
-                    node.replaceInput(2, copy);
-                    bias = copy;
-                }
-                bias.setConstValue(TensorSlicing.keep(b, biasAxis, kept, 1));
+                ChannelGroups.ownBias(node).setConstValue(TensorSlicing.keep(b, biasAxis, kept, 1));
             }
         }
     }
