@@ -54,6 +54,8 @@ public final class Compressor {
     private ActivationSource activations;
     private Dataset calibrationData;
     private SyntheticInputs.Overrides inputs = SyntheticInputs.Overrides.NONE;
+    /** Runs models on probe inputs: the opset upgrade's check, then the written model's. */
+    private RuntimeModelRunner runner;
     private Dataset training;
     private Dataset heldOut;
     private TrainingDevice device;
@@ -185,8 +187,8 @@ public final class Compressor {
         if (steps == null) {
             checkTrainingSteps();
             PassContext runContext = activations == null ? context : context.withActivations(activations);
-            runContext = runContext.withRunner(new RuntimeModelRunner(calibrationData != null ? calibrationData
-                    : training, inputs));
+            runner = new RuntimeModelRunner(calibrationData != null ? calibrationData : training, inputs);
+            runContext = runContext.withRunner(runner);
             if (training != null) {
                 TrainingDevice trainingDevice = device == null ? TrainingDevice.best() : device;
                 trainingDevice.requireUsable(); // before any pass runs
@@ -268,8 +270,7 @@ public final class Compressor {
         String problem = InferenceSession.loadProblem(file);
         if (problem == null && !passes.isEmpty()) {
             // Some faults (a bias that no longer matches its convolution) show only when the model runs.
-            problem = new RuntimeModelRunner(calibrationData != null ? calibrationData : training, inputs)
-                    .runProblem(model);
+            problem = runner.runProblem(model);
         }
         if (problem == null) {
             return;

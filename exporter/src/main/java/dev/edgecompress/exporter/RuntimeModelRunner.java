@@ -37,27 +37,20 @@ public final class RuntimeModelRunner implements ModelRunner {
 
     @Override
     public Map<String, Tensor> run(Model model) {
-        byte[] bytes;
-        try {
-            bytes = ModelExporter.toBytes(model);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         SessionConfig config = SessionConfig.defaults().withOptimization(SessionConfig.Optimization.NONE);
-        try (InferenceSession session = InferenceSession.open(bytes, config)) {
-            if (feeds == null) {
-                feeds = data != null ? data.bind(session.inputs()).firstBatch(PROBE_SAMPLES)
-                        : SyntheticInputs.of(session.inputs(), overrides, 1, 17);
-            }
-            return session.run(feeds);
+        try (InferenceSession session = InferenceSession.open(ModelExporter.toBytes(model), config)) {
+            return session.run(feeds(session));
         } catch (DataFormatException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     /**
-     * Why ONNX Runtime cannot run {@code model} on the probe inputs, or null when it runs, or when
-     * no probe inputs can be made for it (a dynamic dimension without a --shape, say).
+     * Why ONNX Runtime cannot run {@code model} on the probe inputs (graph optimizations on, as
+     * users will run it), or null when it runs, or when no probe inputs can be made for it (a
+     * dynamic dimension without a --shape, say).
      */
     public String runProblem(Model model) {
         byte[] bytes;
@@ -67,19 +60,26 @@ public final class RuntimeModelRunner implements ModelRunner {
             return null; // too large to run in memory: the load check alone applies
         }
         try (InferenceSession session = InferenceSession.open(bytes, SessionConfig.defaults())) {
-            if (feeds == null) {
-                try {
-                    feeds = data != null ? data.bind(session.inputs()).firstBatch(PROBE_SAMPLES)
-                            : SyntheticInputs.of(session.inputs(), overrides, 1, 17);
-                } catch (DataFormatException | RuntimeException e) {
-                    return null;
-                }
+            Map<String, Tensor> probe;
+            try {
+                probe = feeds(session);
+            } catch (DataFormatException | RuntimeException e) {
+                return null;
             }
-            session.run(feeds);
+            session.run(probe);
             return null;
         } catch (RuntimeException e) {
             return String.valueOf(e.getMessage()).replace('\n', ' ');
         }
+    }
+
+    /** The probe inputs, made for the first session and kept, so every model checked sees the same. */
+    private Map<String, Tensor> feeds(InferenceSession session) throws DataFormatException {
+        if (feeds == null) {
+            feeds = data != null ? data.bind(session.inputs()).firstBatch(PROBE_SAMPLES)
+                    : SyntheticInputs.of(session.inputs(), overrides, 1, 17);
+        }
+        return feeds;
     }
 
     @Override
