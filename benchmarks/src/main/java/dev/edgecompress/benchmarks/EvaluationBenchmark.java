@@ -1,10 +1,11 @@
 package dev.edgecompress.benchmarks;
 
+import dev.edgecompress.importer.data.DataFiles;
+import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.runtime.Evaluation;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
-import dev.edgecompress.runtime.data.Dataset;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -27,7 +28,7 @@ public final class EvaluationBenchmark {
         int batch = args.length > 3 ? Integer.parseInt(args[3]) : 64;
 
         long start = System.nanoTime();
-        Dataset dataset = Dataset.load(data);
+        Dataset dataset = DataFiles.load(data);
         double loadSeconds = (System.nanoTime() - start) / 1e9;
 
         double[] shares = new double[passes];

@@ -1,18 +1,19 @@
 package dev.edgecompress.benchmarks;
 
-import dev.edgecompress.exporter.Compressor;
 import dev.edgecompress.exporter.ModelExporter;
 import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.importer.data.DataFiles;
 import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.passes.ModelStatistics;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
-import dev.edgecompress.passes.Steps;
+import dev.edgecompress.pipeline.Compressor;
+import dev.edgecompress.pipeline.StepParser;
 import dev.edgecompress.runtime.Evaluation;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
-import dev.edgecompress.runtime.data.Dataset;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +41,7 @@ public final class PruningBenchmark {
     }
 
     private static void sweep(Path model, Path data, Path outDir) throws Exception {
-        Dataset dataset = Dataset.load(data);
+        Dataset dataset = DataFiles.load(data);
         String name = model.getFileName().toString().replace(".onnx", "");
         for (String method : List.of("magnitude", "l1")) {
             for (double sparsity : new double[] {0.5, 0.7, 0.8, 0.9}) {
@@ -65,8 +66,8 @@ public final class PruningBenchmark {
         long start = System.nanoTime();
         Model model = ModelImporter.load(in);
         long imported = System.nanoTime();
-        List<PassPipeline.Step> steps = new PassPipeline(Steps.create("prune", Map.of("method", "l1",
-                "sparsity", 0.8))).run(model, PassContext.quiet());
+        List<PassPipeline.Step> steps = new PassPipeline(StepParser.parse("prune", Map.of("method", "l1",
+                "sparsity", 0.8)).passes()).run(model, PassContext.quiet());
         long pruned = System.nanoTime();
         ModelExporter.write(model, out);
         long exported = System.nanoTime();

@@ -1,8 +1,9 @@
 package dev.edgecompress.benchmarks;
 
 import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.importer.data.DataFiles;
+import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.runtime.Progress;
-import dev.edgecompress.runtime.data.Dataset;
 import dev.edgecompress.runtime.training.TrainableModel;
 import dev.edgecompress.runtime.training.TrainingConfig;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ public final class TrainingBenchmark {
 
     public static void main(String[] args) throws Exception {
         Path model = Path.of(args[0]);
-        Dataset data = Dataset.load(Path.of(args[1]));
+        Dataset data = DataFiles.load(Path.of(args[1]));
         int epochs = Integer.parseInt(args[2]);
         try (TrainableModel trainable = TrainableModel.of(ModelImporter.load(model))) {
             List<TrainableModel.Epoch> result = trainable.train(data, new TrainingConfig(epochs, 1e-3, 64, 1),

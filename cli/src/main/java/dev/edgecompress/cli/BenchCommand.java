@@ -1,12 +1,13 @@
 package dev.edgecompress.cli;
 
+import dev.edgecompress.importer.data.DataFiles;
 import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.runtime.ExecutionProvider;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Latency;
 import dev.edgecompress.runtime.SessionConfig;
 import dev.edgecompress.runtime.SyntheticInputs;
-import dev.edgecompress.runtime.data.Dataset;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ final class BenchCommand implements Command {
     public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
         Path model = Command.modelArgument(line);
         dev.edgecompress.importer.ModelImporter.load(model); // a clear error for a bad file before ONNX Runtime's
-        Dataset data = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
+        Dataset data = line.hasOption("data") ? DataFiles.load(Path.of(line.getOptionValue("data"))) : null;
         Latency.Plan plan = SharedOptions.plan(line);
         SyntheticInputs.Overrides inputs = SharedOptions.inputs(line);
         List<Row> rows = new ArrayList<>();

@@ -1,24 +1,18 @@
 package dev.edgecompress.cli;
 
-import dev.edgecompress.exporter.Compressor;
-import dev.edgecompress.exporter.QuantizationSensitivity;
 import dev.edgecompress.exporter.ExportOptions;
-import dev.edgecompress.exporter.Recipe;
 import dev.edgecompress.exporter.UnloadableModelException;
 import dev.edgecompress.exporter.WrittenModel;
 import dev.edgecompress.exporter.validation.Gate;
+import dev.edgecompress.exporter.validation.NodeSensitivity;
 import dev.edgecompress.exporter.validation.ValidationReport;
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
-import dev.edgecompress.passes.Steps;
-import dev.edgecompress.runtime.Evaluation;
-import dev.edgecompress.runtime.InferenceSession;
-import dev.edgecompress.runtime.Progress;
-import dev.edgecompress.runtime.SessionConfig;
-import dev.edgecompress.runtime.SyntheticInputs;
-import dev.edgecompress.runtime.data.DataFormatException;
-import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.pipeline.CompressionJob;
+import dev.edgecompress.pipeline.Recipe;
+import dev.edgecompress.pipeline.Step;
+import dev.edgecompress.pipeline.StepParser;
 import dev.edgecompress.runtime.training.TrainingDevice;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -129,200 +123,76 @@ final class CompressCommand implements Command {
     public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
         Path input = Command.modelArgument(line);
         Path output = Path.of(line.getOptionValue("output"));
-        ExportOptions exportOptions = exportOptions(line);
         Recipe recipe = recipe(line);
         List<Gate> gates = mergeGates(recipe.gates(), SharedOptions.gates(line));
-
-        Dataset calibration = calibrationData(line, recipe);
-        Training trainingRun = training(line, recipe, gates, input);
-        SyntheticInputs.Overrides inputs = SharedOptions.inputs(line);
-        Compressor compressor = compressor(input, recipe, calibration, trainingRun, inputs)
+        ValidateCommand.requireDataForGates(line, gates);
+        ValidateCommand.Settings validation = ValidateCommand.Settings.of(line);
+        CompressionJob job = CompressionJob.of(input, output, recipe).gates(gates)
+                .calibrationData(path(line, "calib")).trainingData(path(line, "train"))
+                .evaluationData(path(line, "data")).device(trainingDevice(line)).checkpoints(path(line, "checkpoint"))
+                .inputs(SharedOptions.inputs(line)).export(exportOptions(line))
+                .validate(line.hasOption("report") || line.hasOption("markdown") || line.hasOption("junit"))
+                .sensitivity(line.hasOption("sensitivity"))
+                .validation(v -> validation.apply(v, err))
                 .progress(passProgress(err));
-        List<PassPipeline.Step> steps = compressor.run();
-        WrittenModel written;
+        CompressionJob.Result result;
         try {
-            written = compressor.export(output, exportOptions);
+            result = job.run();
+        } catch (SettingException e) {
+            if (List.of("train", "calib", "data").contains(e.field())) {
+                throw new UsageException("--" + e.getMessage());
+            }
+            throw e;
         } catch (UnloadableModelException e) {
             throw e;
         } catch (IOException e) {
             throw new OutputException(output, e.getMessage(), e);
         }
-        try {
-            return validateWritten(line, out, err, input, recipe, gates, calibration, trainingRun, inputs, compressor,
-                    steps, written, exportOptions);
-        } catch (Exception | Error e) {
-            // A failed run leaves no output behind.
-            java.nio.file.Files.deleteIfExists(written.model());
-            if (written.externalData() != null) {
-                java.nio.file.Files.deleteIfExists(written.externalData());
-            }
-            throw e;
-        }
-    }
-
-    private ExitCode validateWritten(CommandLine line, PrintStream out, PrintStream err, Path input, Recipe recipe,
-            List<Gate> gates, Dataset calibration, Training trainingRun, SyntheticInputs.Overrides inputs,
-            Compressor compressor, List<PassPipeline.Step> steps, WrittenModel written, ExportOptions exportOptions)
-            throws Exception {
-        Path output = written.model();
-        steps.forEach(step -> out.println("step       " + describe(step)));
-        List<String> warnings = steps.stream().flatMap(s -> s.warnings().stream()).toList();
-        warnings.forEach(w -> err.println("edgecompress: warning: " + w));
-        boolean warned = line.hasOption("fail-on-warning") && !warnings.isEmpty();
-        out.printf("wrote      %s (%s%s)%n", output, InspectCommand.bytes(written.modelBytes()),
+        result.steps().forEach(step -> out.println("step       " + describe(step)));
+        result.warnings().forEach(w -> err.println("edgecompress: warning: " + w));
+        boolean warned = line.hasOption("fail-on-warning") && !result.warnings().isEmpty();
+        WrittenModel written = result.written();
+        out.printf("wrote      %s (%s%s)%n", written.model(), InspectCommand.bytes(written.modelBytes()),
                 written.externalBytes() > 0 ? " + " + InspectCommand.bytes(written.externalBytes()) + " external data"
                         : "");
-        boolean validate = line.hasOption("data") || !gates.isEmpty() || line.hasOption("report")
-                || line.hasOption("markdown") || line.hasOption("junit");
-        if (!validate) {
+        ValidationReport report = result.report();
+        if (report == null) {
             return warned ? ExitCode.GATE_FAILED : ExitCode.OK;
         }
-        for (Gate gate : gates) {
-            if (gate.kind().needsData() && !line.hasOption("data")) {
-                throw new UsageException("--" + gate.kind().option() + " needs --data to evaluate on");
-            }
+        if (!result.sensitivity().isEmpty()) {
+            printSensitivity(result.sensitivity(), out);
         }
-        ValidationReport report = ValidateCommand.run(compressor.validation(), line, gates, err).withSteps(steps);
-        Map<String, Object> quantizeStep = recipe.quantizeStep();
-        boolean accuracyFailed = report.failedGates().stream().anyMatch(g -> g.name().equals("max_accuracy_drop")
-                || g.name().equals("min_agreement") || g.name().startsWith("min_sqnr[")
-                || g.name().startsWith("min_cosine["));
-        if (quantizeStep != null && line.hasOption("data") && (accuracyFailed || line.hasOption("sensitivity"))) {
-            Dataset evaluation = Dataset.load(Path.of(line.getOptionValue("data")));
-            boolean classes = gates.stream().anyMatch(g -> g.kind() == Gate.Kind.MAX_ACCURACY_DROP
-                    || g.kind() == Gate.Kind.MIN_AGREEMENT);
-            List<QuantizationSensitivity.NodeSensitivity> ranking = QuantizationSensitivity.rank(input, quantizeStep,
-                    calibration, evaluation, classes ? QuantizationSensitivity.Damage.ACCURACY
-                            : QuantizationSensitivity.Damage.SIMILARITY);
-            printSensitivity(ranking, out);
-            List<String> fallback = new ArrayList<>();
-            if (accuracyFailed) {
-                List<Gate> accuracyGates = gates.stream().filter(g -> g.kind().needsData()).toList();
-                for (QuantizationSensitivity.NodeSensitivity node : ranking) {
-                    fallback.add(node.node());
-                    compressor = compressor(input, recipe.withQuantizeExclude(fallback), calibration, trainingRun,
-                            inputs);
-                    steps = compressor.run();
-                    written = compressor.export(output, exportOptions);
-                    ValidationReport quick = compressor.validation().data(evaluation).withoutLatency()
-                            .gates(accuracyGates).run();
-                    out.printf("fallback   %s back to float: %s%n", node.node(), quick.passed() ? "the gates on --data"
-                            + " pass" : "still failing");
-                    if (quick.passed()) {
-                        break;
-                    }
-                }
-                report = ValidateCommand.run(compressor.validation(), line, gates, err).withSteps(steps);
-                if (fallback.size() == ranking.size() && !ranking.isEmpty()) {
-                    String warning = "the accuracy-aware fallback put all " + ranking.size() + " quantized nodes back"
-                            + " to float: no int8 node stays within the gates on this data";
-                    err.println("edgecompress: warning: " + warning);
-                    report = report.withWarning(warning);
-                    warned |= line.hasOption("fail-on-warning");
-                }
-            }
-            report = report.withQuantization(new ValidationReport.Quantization(ranking, fallback));
-        }
+        result.fallback().forEach(f -> out.printf("fallback   %s back to float: %s%n", f.node(),
+                f.gatesPass() ? "the gates on --data pass" : "still failing"));
         ValidateCommand.print(report, out);
         ValidateCommand.writeReports(report, line);
         return report.passed() && !warned ? ExitCode.OK : ExitCode.GATE_FAILED;
     }
 
-    /** What training steps train on, where, until when, and where they keep checkpoints. */
-    private record Training(Dataset data, Dataset heldOut, TrainingDevice device, double stopAt, Path checkpoints) {
+    private static Path path(CommandLine line, String option) {
+        return line.hasOption(option) ? Path.of(line.getOptionValue(option)) : null;
     }
 
-    /**
-     * The training a recipe's training steps need, or null when none trains: --train, --data as
-     * held-out data, --device, --checkpoint, and for early stops the accuracy the gate asks for.
-     */
-    private static Training training(CommandLine line, Recipe recipe, List<Gate> gates, Path input) throws Exception {
-        if (!recipe.trains()) {
-            return null;
-        }
-        if (!line.hasOption("train")) {
-            throw new UsageException("--finetune and --quantize qat need training data: --train DATA (with"
-                    + " labels, or without under distill=1)");
-        }
-        Dataset data = Dataset.load(Path.of(line.getOptionValue("train")));
-        Dataset heldOut = line.hasOption("data") ? Dataset.load(Path.of(line.getOptionValue("data"))) : null;
-        double stopAt = Double.NaN;
-        for (Gate gate : gates) {
-            if (gate.kind() == Gate.Kind.MAX_ACCURACY_DROP && heldOut != null && recipe.stopsEarly()) {
-                stopAt = accuracy(input, heldOut) - gate.limit() / 100;
-            }
-        }
-        return new Training(data, heldOut, trainingDevice(line), stopAt,
-                line.hasOption("checkpoint") ? Path.of(line.getOptionValue("checkpoint")) : null);
-    }
-
-    private static Compressor compressor(Path input, Recipe recipe, Dataset calibration, Training training,
-            SyntheticInputs.Overrides inputs) throws Exception {
-        Compressor compressor = Compressor.load(input).recipe(recipe).inputs(inputs);
-        if (calibration != null) {
-            compressor.calibration(calibration);
-        }
-        if (training != null) {
-            compressor.training(training.data(), training.heldOut()).device(training.device())
-                    .stopTrainingAt(training.stopAt());
-            if (training.checkpoints() != null) {
-                compressor.checkpoints(training.checkpoints());
-            }
-        }
-        return compressor;
-    }
-
-    private static void printSensitivity(List<QuantizationSensitivity.NodeSensitivity> ranking, PrintStream out) {
+    private static void printSensitivity(List<NodeSensitivity> ranking, PrintStream out) {
         out.println("sensitivity (each node quantized alone, most damaging first):");
         out.printf("  %-28s %-8s %14s %10s %10s%n", "node", "op", "accuracy drop", "agreement", "SQNR dB");
-        for (QuantizationSensitivity.NodeSensitivity s : ranking) {
+        for (NodeSensitivity s : ranking) {
             out.printf("  %-28s %-8s %14s %10.4f %10s%n", s.node(), s.opType(),
                     Double.isNaN(s.accuracyDrop()) ? "n/a" : String.format("%.2f pt", s.accuracyDrop()), s.agreement(),
                     s.sqnrDb() == null ? "inf" : String.format("%.1f", s.sqnrDb()));
         }
     }
 
-    /** The model's top-1 accuracy on {@code data}, on ONNX Runtime: what an early stop aims at. */
-    private static double accuracy(Path model, Dataset data) {
-        try (InferenceSession session = InferenceSession.open(model, SessionConfig.defaults())) {
-            return Evaluation.run(session, null, data, EVALUATION_BATCH, Progress.NONE).referenceAccuracy();
-        } catch (DataFormatException e) {
-            throw new PassConfigException("early_stop", e.getMessage());
-        }
-    }
-
-    private static final int EVALUATION_BATCH = 256;
-
     private static TrainingDevice trainingDevice(CommandLine line) throws UsageException {
+        if (!line.hasOption("device")) {
+            return null;
+        }
         try {
-            return TrainingDevice.parse(line.getOptionValue("device", "auto"));
+            return TrainingDevice.parse(line.getOptionValue("device"));
         } catch (IllegalArgumentException e) {
             throw new UsageException("--device: " + e.getMessage());
         }
     }
-
-    /** Calibration samples when a step quantizes statically: --calib, else a sample of --train or --data. */
-    private static Dataset calibrationData(CommandLine line, Recipe recipe) throws Exception {
-        boolean needed = recipe.steps().stream().anyMatch(s -> s.type().equals("quantize")
-                && !"dynamic".equals(s.params().getOrDefault("mode", "static")));
-        if (!needed) {
-            return null;
-        }
-        if (line.hasOption("calib")) {
-            return Dataset.load(Path.of(line.getOptionValue("calib")));
-        }
-        // Training data first: the held-out data is for judging the result, not for shaping it.
-        for (String option : List.of("train", "data")) {
-            if (line.hasOption(option)) {
-                return Dataset.load(Path.of(line.getOptionValue(option))).sample(CALIBRATION_SAMPLES);
-            }
-        }
-        throw new UsageException("static quantization needs calibration data: --calib DATA (or --train or --data to"
-                + " sample from)");
-    }
-
-    /** Samples taken from --train or --data for calibration when no --calib is given. */
-    static final int CALIBRATION_SAMPLES = 512;
 
     /** The recipe file, or the recipe the pass options stand for; never both. */
     private static Recipe recipe(CommandLine line) throws Exception {
@@ -335,53 +205,43 @@ final class CompressCommand implements Command {
             }
             return Recipe.read(Path.of(line.getOptionValue("recipe")));
         }
-        List<Recipe.Step> steps = new ArrayList<>();
+        List<Step> steps = new ArrayList<>();
         for (String prune : prunes == null ? new String[0] : prunes) {
-            steps.add(optionStep("prune", prune, Steps::pruneOption));
+            steps.add(optionStep("prune", prune, StepParser::pruneOption));
         }
         if (line.hasOption("low-rank")) {
-            steps.add(optionStep("low-rank", line.getOptionValue("low-rank"), Steps::lowRankOption));
+            steps.add(optionStep("low-rank", line.getOptionValue("low-rank"), StepParser::lowRankOption));
         }
         if (line.hasOption("finetune")) {
-            steps.add(optionStep("finetune", line.getOptionValue("finetune"), Steps::finetuneOption));
+            steps.add(optionStep("finetune", line.getOptionValue("finetune"), StepParser::finetuneOption));
         }
         if (line.hasOption("quantize")) {
-            Map<String, Object> params;
-            try {
-                params = Steps.quantizeOption(line.getOptionValue("quantize"));
-            } catch (PassConfigException e) {
-                throw new UsageException("--quantize: " + e.getMessage());
-            }
-            if (line.hasOption("calibration")) {
-                params.put("calibration", line.getOptionValue("calibration"));
-            }
-            if (line.hasOption("per-tensor")) {
-                params.put("per_channel", false);
-            }
-            if (line.hasOption("exclude")) {
-                params.put("exclude", List.of(line.getOptionValue("exclude").split(",")));
-            }
-            try {
-                Steps.create("quantize", params);
-            } catch (PassConfigException e) {
-                throw new UsageException("--quantize: " + e.getMessage());
-            }
-            steps.add(new Recipe.Step("quantize", params));
+            steps.add(optionStep("quantize", line.getOptionValue("quantize"), text -> {
+                Map<String, Object> params = StepParser.quantizeOption(text);
+                if (line.hasOption("calibration")) {
+                    params.put("calibration", line.getOptionValue("calibration"));
+                }
+                if (line.hasOption("per-tensor")) {
+                    params.put("per_channel", false);
+                }
+                if (line.hasOption("exclude")) {
+                    params.put("exclude", List.of(line.getOptionValue("exclude").split(",")));
+                }
+                return params;
+            }));
         }
         return new Recipe(steps, List.of());
     }
 
     /**
-     * The step {@code --type value} stands for (the option is named as the step type), checked now
+     * The step {@code --type value} stands for (the option is named as the step type), read now
      * so a bad value is a usage error.
      */
-    private static Recipe.Step optionStep(String type, String value, Function<String, Map<String, Object>> parse)
+    private static Step optionStep(String type, String value, Function<String, Map<String, Object>> parse)
             throws UsageException {
         try {
-            Map<String, Object> params = parse.apply(value);
-            Steps.create(type, params);
-            return new Recipe.Step(type, params);
-        } catch (PassConfigException e) {
+            return StepParser.parse(type, parse.apply(value));
+        } catch (SettingException e) {
             throw new UsageException("--" + type + " " + value + ": " + e.getMessage());
         }
     }

@@ -1,14 +1,14 @@
 package dev.edgecompress.cli;
 
-import dev.edgecompress.exporter.RecipeException;
 import dev.edgecompress.exporter.UnloadableModelException;
 import dev.edgecompress.importer.ModelFormatException;
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
+import dev.edgecompress.ir.data.DataFormatException;
 import dev.edgecompress.passes.PassException;
+import dev.edgecompress.pipeline.RecipeException;
 import dev.edgecompress.runtime.InferenceException;
 import dev.edgecompress.runtime.ProviderUnavailableException;
 import dev.edgecompress.runtime.training.DeviceUnavailableException;
-import dev.edgecompress.runtime.data.DataFormatException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -90,7 +90,7 @@ public final class Main {
         } catch (DeviceUnavailableException e) {
             err.println("edgecompress " + name + ": --device gpu: " + e.getMessage());
             return ExitCode.BAD_INPUT;
-        } catch (PassConfigException e) {
+        } catch (SettingException e) {
             err.println("edgecompress " + name + ": " + e.getMessage());
             return ExitCode.BAD_INPUT;
         } catch (PassException e) {

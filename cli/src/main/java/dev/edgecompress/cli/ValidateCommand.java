@@ -8,6 +8,9 @@ import dev.edgecompress.exporter.validation.OutputMetrics;
 import dev.edgecompress.exporter.validation.ReportWriter;
 import dev.edgecompress.exporter.validation.Validation;
 import dev.edgecompress.exporter.validation.ValidationReport;
+import dev.edgecompress.runtime.ExecutionProvider;
+import dev.edgecompress.runtime.Latency;
+import dev.edgecompress.runtime.SyntheticInputs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -79,21 +82,35 @@ final class ValidateCommand implements Command {
     /** Configures {@code validation} from the shared options and runs it with {@code gates}. */
     static ValidationReport run(Validation validation, CommandLine line, List<Gate> gates, PrintStream err)
             throws Exception {
+        requireDataForGates(line, gates);
+        if (line.hasOption("data")) {
+            validation.data(Path.of(line.getOptionValue("data")));
+        }
+        return Settings.of(line).apply(validation, err).gates(gates).run();
+    }
+
+    /** A gate that evaluates the outputs needs --data to evaluate on. */
+    static void requireDataForGates(CommandLine line, List<Gate> gates) throws UsageException {
         for (Gate gate : gates) {
             if (gate.kind().needsData() && !line.hasOption("data")) {
                 throw new UsageException("--" + gate.kind().option() + " needs --data to evaluate on");
             }
         }
-        if (line.hasOption("data")) {
-            validation.data(Path.of(line.getOptionValue("data")));
+    }
+
+    /** The execution providers, latency settings and inputs the options give, read before any work. */
+    record Settings(List<ExecutionProvider> providers, List<Integer> batches, Latency.Plan plan,
+            SyntheticInputs.Overrides inputs) {
+
+        static Settings of(CommandLine line) throws UsageException {
+            return new Settings(SharedOptions.providers(line), SharedOptions.batches(line), SharedOptions.plan(line),
+                    SharedOptions.inputs(line));
         }
-        return validation.providers(SharedOptions.providers(line))
-                .latencyBatches(SharedOptions.batches(line))
-                .latency(SharedOptions.plan(line))
-                .inputs(SharedOptions.inputs(line))
-                .gates(gates)
-                .progress(TerminalProgress.on(err))
-                .run();
+
+        Validation apply(Validation validation, PrintStream err) {
+            return validation.providers(providers).latencyBatches(batches).latency(plan).inputs(inputs)
+                    .progress(TerminalProgress.on(err));
+        }
     }
 
     static void writeReports(ValidationReport report, CommandLine line) throws OutputException {

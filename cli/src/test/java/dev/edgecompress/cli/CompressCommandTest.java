@@ -205,7 +205,7 @@ class CompressCommandTest {
         CliRun missing = new CliRun();
         assertEquals(ExitCode.BAD_INPUT, missing.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
                 "--finetune", "epochs=1"));
-        assertTrue(missing.stderr().contains("--finetune and --quantize qat need training data: --train DATA"),
+        assertTrue(missing.stderr().contains("--train: fine-tuning and quantization-aware training need training data"),
                 missing.stderr());
     }
 

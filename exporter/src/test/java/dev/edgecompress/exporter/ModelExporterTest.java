@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.edgecompress.ir.testing.TestModels;
 import com.google.protobuf.UnknownFieldSet;
 import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.importer.proto.ModelProto;
@@ -17,6 +16,11 @@ import dev.edgecompress.ir.ModelBuilder;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.TensorData;
 import dev.edgecompress.ir.Value;
+import dev.edgecompress.ir.testing.TestModels;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.passes.pruning.GlobalL1PruningPass;
+import dev.edgecompress.passes.pruning.PruningConfig;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.SessionConfig;
 import java.io.IOException;
@@ -76,9 +80,11 @@ class ModelExporterTest {
 
     @Test
     void prunedWeightsStoredSparseLoadOnOnnxRuntimeWithTheSameOutputs() throws Exception {
-        Compressor pruned = Compressor.load(TestModels.model("mlp.onnx")).prune("l1", 0.9);
-        WrittenModel dense = pruned.export(dir.resolve("dense.onnx"));
-        WrittenModel sparse = pruned.export(dir.resolve("sparse.onnx"), ExportOptions.defaults().withSparseStorage(true));
+        Model pruned = ModelImporter.load(TestModels.model("mlp.onnx"));
+        new PassPipeline(List.of(new GlobalL1PruningPass(PruningConfig.of(0.9)))).run(pruned, PassContext.quiet());
+        WrittenModel dense = ModelExporter.write(pruned, dir.resolve("dense.onnx"), ExportOptions.defaults());
+        WrittenModel sparse = ModelExporter.write(pruned, dir.resolve("sparse.onnx"),
+                ExportOptions.defaults().withSparseStorage(true));
 
         assertTrue(sparse.modelBytes() < dense.modelBytes() / 3, sparse + " vs " + dense);
         ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(sparse.model()));

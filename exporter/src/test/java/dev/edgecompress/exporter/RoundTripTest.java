@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.importer.ModelFormatException;
 import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.importer.proto.ModelProto;
@@ -14,6 +13,7 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.ir.ValueType;
+import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.runtime.InferenceException;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.SessionConfig;
@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RoundTripTest {
 
-    static final Path ONNX_TEST_DATA = Path.of("/usr/share/libonnx-testdata/data");
+    static final Path ONNX_TEST_DATA = TestModels.ONNX_TEST_DATA;
 
     /** Models whose outputs ONNX Runtime compared, and why others were compared by protobuf only. */
     private static final AtomicInteger comparedOnRuntime = new AtomicInteger();
@@ -74,12 +74,7 @@ class RoundTripTest {
     }
 
     static Stream<Path> onnxBackendTestModels() throws IOException {
-        assumeTrue(Files.isDirectory(ONNX_TEST_DATA),
-                "Debian's libonnx-testdata is not installed (apt-get install libonnx-testdata); .ci/run installs it");
-        try (Stream<Path> files = Files.walk(ONNX_TEST_DATA)) {
-            List<Path> models = files.filter(p -> p.getFileName().toString().equals("model.onnx")).sorted().toList();
-            return models.stream();
-        }
+        return TestModels.onnxBackendTestModels();
     }
 
     static Stream<Path> onnxBackendTestModelsCounted() throws IOException {

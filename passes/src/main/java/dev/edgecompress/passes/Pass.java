@@ -2,6 +2,7 @@ package dev.edgecompress.passes;
 
 import dev.edgecompress.ir.Model;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One rewrite of a model. A pass is a small final class with a typed configuration record that
@@ -27,5 +28,22 @@ public interface Pass {
      */
     default boolean isHousekeeping() {
         return false;
+    }
+
+    /** What a pass needs the pipeline to provide or to do before it runs. */
+    enum Need {
+        /** Activation ranges measured on calibration data ({@link PassContext#activations(String)}). */
+        CALIBRATION_DATA,
+        /** A trainer over training data ({@link PassContext#trainer(String)}). */
+        TRAINER,
+        /** The cleanup passes just before it (BatchNormalization folded into the weights it scales). */
+        CLEANUP_BEFORE,
+        /** The model at the operator set int8 is written in ({@code OpsetUpgradePass#QUANTIZATION_OPSET}). */
+        QUANTIZATION_OPSET
+    }
+
+    /** What the pipeline must provide or do before this pass runs; nothing by default. */
+    default Set<Need> needs() {
+        return Set.of();
     }
 }

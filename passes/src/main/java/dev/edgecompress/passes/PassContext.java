@@ -1,5 +1,6 @@
 package dev.edgecompress.passes;
 
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.passes.finetune.Trainer;
 import java.util.function.BiConsumer;
 
@@ -55,7 +56,7 @@ public final class PassContext {
     /** The trainer; fails with the reason when there is no training data. */
     public Trainer trainer(String pass) {
         if (trainer == null) {
-            throw new PassConfigException("training", pass + " needs labelled training data (--train)");
+            throw new SettingException("training", pass + " needs labelled training data (--train)");
         }
         return trainer;
     }
@@ -63,7 +64,7 @@ public final class PassContext {
     /** The calibration data; fails with the reason when there is none. */
     public ActivationSource activations(String pass) {
         if (activations == null) {
-            throw new PassConfigException("calibration", pass + " needs calibration data (--calib, or --train or"
+            throw new SettingException("calibration", pass + " needs calibration data (--calib, or --train or"
                     + " --data to sample from)");
         }
         return activations;

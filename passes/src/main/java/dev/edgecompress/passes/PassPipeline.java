@@ -1,6 +1,7 @@
 package dev.edgecompress.passes;
 
 import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Verifier;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,7 +53,7 @@ public final class PassPipeline {
             PassResult result;
             try {
                 result = pass.run(model, context);
-            } catch (PassException | PassConfigException e) {
+            } catch (PassException | SettingException e) {
                 throw e; // already names the pass, or is the user's configuration to fix
             } catch (RuntimeException e) {
                 throw new PassException(pass.name(), done, e.getMessage() == null ? e.toString() : e.getMessage(), e);

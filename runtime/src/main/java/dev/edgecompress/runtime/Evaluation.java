@@ -1,9 +1,10 @@
 package dev.edgecompress.runtime;
 
 import dev.edgecompress.ir.Tensor;
-import dev.edgecompress.runtime.data.Batches;
-import dev.edgecompress.runtime.data.DataFormatException;
-import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.ir.data.Batches;
+import dev.edgecompress.ir.data.DataFormatException;
+import dev.edgecompress.ir.data.Dataset;
+import dev.edgecompress.ir.data.TensorSpec;
 import dev.edgecompress.runtime.metrics.Accuracy;
 import dev.edgecompress.runtime.metrics.OutputComparison;
 import dev.edgecompress.runtime.metrics.Rows;

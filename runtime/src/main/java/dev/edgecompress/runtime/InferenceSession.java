@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.TensorSpec;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -82,34 +83,16 @@ public final class InferenceSession implements AutoCloseable {
     }
 
     /**
-     * The operators ONNX Runtime actually runs for {@code model} after its graph optimizations
-     * (fused int8 kernels such as QGemm or QLinearConv show here), counted by domain-qualified
-     * op type.
+     * Writes the graph ONNX Runtime actually runs for {@code model} after its graph optimizations
+     * (fused int8 kernels such as QGemm or QLinearConv show there) to {@code target}.
      */
-    public static Map<String, Integer> optimizedOps(Path model, SessionConfig config) {
-        Path optimized = null;
-        try {
-            optimized = java.nio.file.Files.createTempFile("edgecompress-optimized", ".onnx");
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession.SessionOptions options = options(config)) {
-                options.setOptimizedModelFilePath(optimized.toString());
-                env.createSession(model.toString(), options).close();
-            }
-            Map<String, Integer> counts = new java.util.TreeMap<>();
-            for (var node : dev.edgecompress.importer.ModelImporter.load(optimized).graph().allNodes()) {
-                String op = node.normalizedDomain().isEmpty() ? node.opType()
-                        : node.normalizedDomain() + "." + node.opType();
-                counts.merge(op, 1, Integer::sum);
-            }
-            return counts;
+    public static void writeOptimized(Path model, SessionConfig config, Path target) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = options(config)) {
+            options.setOptimizedModelFilePath(target.toString());
+            env.createSession(model.toString(), options).close();
         } catch (OrtException e) {
             throw new InferenceException(model + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
-        } catch (java.io.IOException | dev.edgecompress.importer.ModelFormatException e) {
-            throw new InferenceException("cannot read ONNX Runtime's optimized graph: " + e.getMessage(), e);
-        } finally {
-            if (optimized != null) {
-                optimized.toFile().delete();
-            }
         }
     }
 

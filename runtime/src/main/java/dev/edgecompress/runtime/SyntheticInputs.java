@@ -2,6 +2,7 @@ package dev.edgecompress.runtime;
 
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.TensorSpec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.edgecompress.importer.data.DataFiles;
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.Dataset;
+import dev.edgecompress.ir.data.TensorSpec;
 import dev.edgecompress.ir.testing.TestModels;
-import dev.edgecompress.runtime.data.Dataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,7 +41,7 @@ class InferenceSessionTest {
     @Test
     void evaluatesTheBundledModelAsPyTorchDid() throws Exception {
         Path model = TestModels.model("mlp.onnx");
-        Dataset data = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz"));
+        Dataset data = DataFiles.load(TestModels.model("fashion_mnist_test_2k.npz"));
         try (InferenceSession a = InferenceSession.open(model, SessionConfig.defaults());
                 InferenceSession b = InferenceSession.open(model, SessionConfig.defaults().withThreads(1))) {
             Evaluation.Result result = Evaluation.run(a, b, data, 128, Progress.NONE);
@@ -69,7 +71,7 @@ class InferenceSessionTest {
                 "needs the onnxruntime_gpu build: mvn -Pgpu verify");
         assumeTrue(Files.exists(Path.of("/dev/nvidia0")), "needs an NVIDIA GPU (no /dev/nvidia0 here)");
         Path model = TestModels.model("lenet5_bn.onnx");
-        Dataset data = Dataset.load(TestModels.model("fashion_mnist_test_2k.npz"));
+        Dataset data = DataFiles.load(TestModels.model("fashion_mnist_test_2k.npz"));
         try (InferenceSession cpu = InferenceSession.open(model, SessionConfig.defaults());
                 InferenceSession gpu = InferenceSession.open(model, SessionConfig.defaults()
                         .withProvider(ExecutionProvider.CUDA))) {

@@ -2,7 +2,10 @@ package dev.edgecompress.exporter.validation;
 
 import dev.edgecompress.importer.ModelFormatException;
 import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.importer.data.DataFiles;
 import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.DataFormatException;
+import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.runtime.Evaluation;
 import dev.edgecompress.runtime.ExecutionProvider;
 import dev.edgecompress.runtime.InferenceSession;
@@ -10,10 +13,9 @@ import dev.edgecompress.runtime.Latency;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
 import dev.edgecompress.runtime.SyntheticInputs;
-import dev.edgecompress.runtime.data.DataFormatException;
-import dev.edgecompress.runtime.data.Dataset;
 import dev.edgecompress.runtime.metrics.OutputComparison;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -162,7 +164,7 @@ public final class Validation {
         }
         ModelStats referenceStats = ModelStats.of(reference, ModelImporter.load(reference));
         ModelStats candidateStats = ModelStats.of(candidate, ModelImporter.load(candidate));
-        Dataset data = dataset != null || dataPath == null ? dataset : Dataset.load(dataPath);
+        Dataset data = dataset != null || dataPath == null ? dataset : DataFiles.load(dataPath);
 
         OutputMetrics metrics = null;
         List<LatencyRow> latency = new ArrayList<>();
@@ -170,7 +172,7 @@ public final class Validation {
         for (ExecutionProvider ep : providers) {
             // Spinning threads of one session would take the cores from the other, timed in between.
             SessionConfig config = session.withProvider(ep).withoutSpinning();
-            runtimeOps.put(ep.id(), InferenceSession.optimizedOps(candidate, config));
+            runtimeOps.put(ep.id(), optimizedOps(candidate, config));
             try (InferenceSession ref = InferenceSession.open(reference, config);
                     InferenceSession cand = InferenceSession.open(candidate, config)) {
                 if (data != null && metrics == null) {
@@ -274,5 +276,27 @@ public final class Validation {
     private static String version() {
         String version = Validation.class.getPackage().getImplementationVersion();
         return version != null ? version : "development";
+    }
+
+    /**
+     * The operators ONNX Runtime actually runs for {@code model} after its graph optimizations,
+     * counted by domain-qualified op type.
+     */
+    public static Map<String, Integer> optimizedOps(Path model, SessionConfig config) throws IOException {
+        Path optimized = Files.createTempFile("edgecompress-optimized", ".onnx");
+        try {
+            InferenceSession.writeOptimized(model, config, optimized);
+            Map<String, Integer> counts = new TreeMap<>();
+            for (var node : ModelImporter.load(optimized).graph().allNodes()) {
+                String op = node.normalizedDomain().isEmpty() ? node.opType()
+                        : node.normalizedDomain() + "." + node.opType();
+                counts.merge(op, 1, Integer::sum);
+            }
+            return counts;
+        } catch (ModelFormatException e) {
+            throw new IOException("cannot read ONNX Runtime's optimized graph: " + e.getMessage(), e);
+        } finally {
+            Files.deleteIfExists(optimized);
+        }
     }
 }

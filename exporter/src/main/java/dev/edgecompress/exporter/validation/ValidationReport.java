@@ -1,6 +1,5 @@
 package dev.edgecompress.exporter.validation;
 
-import dev.edgecompress.exporter.QuantizationSensitivity;
 import dev.edgecompress.passes.PassPipeline.Step;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,7 @@ public record ValidationReport(String tool, ModelStats reference, ModelStats can
      * @param sensitivity weighted nodes, most damaging first, when quantized alone
      * @param fallbackToFloat the nodes kept in float so that the accuracy gate passes, in order
      */
-    public record Quantization(List<QuantizationSensitivity.NodeSensitivity> sensitivity,
+    public record Quantization(List<NodeSensitivity> sensitivity,
             List<String> fallbackToFloat) {
     }
 

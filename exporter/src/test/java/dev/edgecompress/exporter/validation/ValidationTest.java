@@ -10,12 +10,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.edgecompress.exporter.ModelExporter;
 import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.importer.data.DataFiles;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
+import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.runtime.Latency;
-import dev.edgecompress.runtime.data.Dataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -86,7 +87,7 @@ class ValidationTest {
 
     @Test
     void withoutLabelsAccuracyIsAgreementWithTheReference() throws Exception {
-        Dataset labelled = Dataset.load(DATA);
+        Dataset labelled = DataFiles.load(DATA);
         Dataset unlabelled = Dataset.of(DATA, labelled.arrays(), null);
         ValidationReport report = Validation.of(MLP, pruned(0.08)).data(unlabelled).withoutLatency().run();
 

@@ -4,11 +4,11 @@ import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Graph;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
-import java.util.ArrayList;
-import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.opset.OpsetUpgradePass;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -75,7 +75,7 @@ public final class CompressionTargets {
             try {
                 targets.int8Opset = new OpsetUpgrade(from, OpsetUpgradePass.QUANTIZATION_OPSET,
                         OpsetUpgradePass.plan(model, OpsetUpgradePass.QUANTIZATION_OPSET), null);
-            } catch (PassConfigException e) {
+            } catch (SettingException e) {
                 targets.int8Opset = new OpsetUpgrade(from, OpsetUpgradePass.QUANTIZATION_OPSET, Map.of(),
                         e.getMessage());
             }

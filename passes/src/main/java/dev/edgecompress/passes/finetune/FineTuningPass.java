@@ -1,11 +1,11 @@
 package dev.edgecompress.passes.finetune;
 
 import dev.edgecompress.ir.Model;
-import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Fine-tunes the weights on labelled training data (through the context's {@link Trainer}),
@@ -23,6 +23,11 @@ public final class FineTuningPass implements TrainingPass {
     @Override
     public FineTuneConfig training() {
         return config;
+    }
+
+    @Override
+    public Set<Need> needs() {
+        return Set.of(Need.TRAINER);
     }
 
     @Override

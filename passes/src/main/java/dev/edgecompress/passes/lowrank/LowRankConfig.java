@@ -1,6 +1,6 @@
 package dev.edgecompress.passes.lowrank;
 
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -23,16 +23,16 @@ public record LowRankConfig(double energy, double ratio, double budget, Set<Stri
         boolean byEnergy = !Double.isNaN(energy);
         boolean byRatio = !Double.isNaN(ratio);
         if (given != 1) {
-            throw new PassConfigException("energy", "give exactly one of energy, ratio or budget");
+            throw new SettingException("energy", "give exactly one of energy, ratio or budget");
         }
         if (!Double.isNaN(budget) && !(budget > 0 && budget < 1)) {
-            throw new PassConfigException("budget", "must be in (0, 1), got " + budget);
+            throw new SettingException("budget", "must be in (0, 1), got " + budget);
         }
         if (byEnergy && !(energy > 0 && energy <= 1)) {
-            throw new PassConfigException("energy", "must be in (0, 1], got " + energy);
+            throw new SettingException("energy", "must be in (0, 1], got " + energy);
         }
         if (byRatio && !(ratio > 0 && ratio < 1)) {
-            throw new PassConfigException("ratio", "must be in (0, 1), got " + ratio);
+            throw new SettingException("ratio", "must be in (0, 1), got " + ratio);
         }
         skip = new TreeSet<>(skip);
     }

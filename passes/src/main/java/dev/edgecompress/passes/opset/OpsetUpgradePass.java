@@ -5,11 +5,11 @@ import dev.edgecompress.ir.Graph;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.OpsetImport;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.ModelRunner;
 import dev.edgecompress.passes.Pass;
-import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
 import java.util.ArrayList;
@@ -101,7 +101,7 @@ public final class OpsetUpgradePass implements Pass {
      * What upgrading {@code model} to {@code target} would convert (operator counts by kind), or
      * an empty map when it is already there.
      *
-     * @throws PassConfigException naming the first node that cannot be converted
+     * @throws SettingException naming the first node that cannot be converted
      */
     public static Map<String, Integer> plan(Model model, long target) {
         long from = model.opsetVersion("");
@@ -110,7 +110,7 @@ public final class OpsetUpgradePass implements Pass {
             return conversions;
         }
         if (from < OLDEST) {
-            throw new PassConfigException("opset", "the model uses ONNX opset " + from + "; upgrading below opset "
+            throw new SettingException("opset", "the model uses ONNX opset " + from + "; upgrading below opset "
                     + OLDEST + " is not supported (export the model at opset " + OLDEST + " or newer)");
         }
         for (Node node : model.graph().allNodes()) {
@@ -119,7 +119,7 @@ public final class OpsetUpgradePass implements Pass {
             }
             String op = node.opType();
             if (!UNCHANGED.contains(op) && !op.equals("Upsample") && !op.equals("Scatter")) {
-                throw new PassConfigException("opset", node.describe() + " has no conversion from opset " + from
+                throw new SettingException("opset", node.describe() + " has no conversion from opset " + from
                         + " to " + target + ", which int8 needs; export the model at opset " + target + " or newer");
             }
             if (conversion(op, from) != null) {
@@ -351,7 +351,7 @@ public final class OpsetUpgradePass implements Pass {
     private static long[] ints(Node node, String attribute) {
         Attribute value = node.attribute(attribute);
         if (value == null) {
-            throw new PassConfigException("opset", node.describe() + " has no '" + attribute + "' attribute");
+            throw new SettingException("opset", node.describe() + " has no '" + attribute + "' attribute");
         }
         return value.asInts();
     }

@@ -1,13 +1,13 @@
 package dev.edgecompress.passes.pruning;
 
 import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.passes.ModelStatistics;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
-import dev.edgecompress.passes.ModelStatistics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +24,7 @@ public final class GlobalL1PruningPass implements Pass {
 
     public GlobalL1PruningPass(PruningConfig config) {
         if (!config.layerSparsity().isEmpty()) {
-            throw new PassConfigException("layers", "global L1 pruning has one threshold for all layers;"
+            throw new SettingException("layers", "global L1 pruning has one threshold for all layers;"
                     + " use magnitude pruning for per-layer sparsity");
         }
         this.config = config;

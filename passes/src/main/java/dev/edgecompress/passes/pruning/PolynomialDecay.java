@@ -1,6 +1,6 @@
 package dev.edgecompress.passes.pruning;
 
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -22,16 +22,16 @@ public record PolynomialDecay(double initialSparsity, double finalSparsity, long
         check("initial_sparsity", initialSparsity);
         check("final_sparsity", finalSparsity);
         if (finalSparsity < initialSparsity) {
-            throw new PassConfigException("final_sparsity", "must not be below initial_sparsity");
+            throw new SettingException("final_sparsity", "must not be below initial_sparsity");
         }
         if (beginStep < 0 || endStep <= beginStep) {
-            throw new PassConfigException("end_step", "must be after begin_step (" + beginStep + "), got " + endStep);
+            throw new SettingException("end_step", "must be after begin_step (" + beginStep + "), got " + endStep);
         }
         if (frequency < 1) {
-            throw new PassConfigException("frequency", "must be at least 1 step, got " + frequency);
+            throw new SettingException("frequency", "must be at least 1 step, got " + frequency);
         }
         if (!(power > 0)) {
-            throw new PassConfigException("power", "must be positive, got " + power);
+            throw new SettingException("power", "must be positive, got " + power);
         }
     }
 
@@ -66,7 +66,7 @@ public record PolynomialDecay(double initialSparsity, double finalSparsity, long
 
     private static void check(String field, double value) {
         if (!(value >= 0 && value < 1)) {
-            throw new PassConfigException(field, "must be a fraction in [0, 1), got " + value);
+            throw new SettingException(field, "must be a fraction in [0, 1), got " + value);
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.edgecompress.passes.pruning;
 
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -27,7 +27,7 @@ public record PruningConfig(double sparsity, Map<String, Double> layerSparsity, 
         layerSparsity.forEach((layer, fraction) -> checkFraction("layers." + layer, fraction));
         skip = new TreeSet<>(skip);
         if (minElements < 1) {
-            throw new PassConfigException("min_elements", "must be at least 1, got " + minElements);
+            throw new SettingException("min_elements", "must be at least 1, got " + minElements);
         }
     }
 
@@ -37,7 +37,7 @@ public record PruningConfig(double sparsity, Map<String, Double> layerSparsity, 
 
     private static void checkFraction(String field, double value) {
         if (!(value >= 0 && value < 1)) {
-            throw new PassConfigException(field, "must be a fraction in [0, 1), got " + value);
+            throw new SettingException(field, "must be a fraction in [0, 1), got " + value);
         }
     }
 

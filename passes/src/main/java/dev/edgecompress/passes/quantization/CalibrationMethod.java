@@ -1,6 +1,6 @@
 package dev.edgecompress.passes.quantization;
 
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
 import java.util.Locale;
 
 /** How an activation's quantization range is chosen from calibration data, as ONNX Runtime's calibrators. */
@@ -27,6 +27,6 @@ public enum CalibrationMethod {
                 return method;
             }
         }
-        throw new PassConfigException("calibration", "must be minmax, percentile, entropy or mse, got '" + text + "'");
+        throw new SettingException("calibration", "must be minmax, percentile, entropy or mse, got '" + text + "'");
     }
 }

@@ -14,6 +14,7 @@ import dev.edgecompress.passes.PassResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Dynamic int8 quantization of MatMul and Gemm with constant weights, and of LSTMs, in the main
@@ -42,6 +43,11 @@ public final class DynamicQuantizationPass implements Pass {
 
     public DynamicQuantizationPass(QuantizationConfig config) {
         this.config = config;
+    }
+
+    @Override
+    public Set<Need> needs() {
+        return Set.of(Need.CLEANUP_BEFORE, Need.QUANTIZATION_OPSET);
     }
 
     @Override

@@ -2,9 +2,9 @@ package dev.edgecompress.passes.quantization;
 
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.ActivationSource;
-import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
 import dev.edgecompress.passes.finetune.FakeQuantization;
@@ -13,6 +13,7 @@ import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.passes.finetune.TrainingPass;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Quantization-aware training, then static int8 in QDQ form: fake quantization goes exactly where
@@ -31,11 +32,11 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
 
     public QuantizationAwareTrainingPass(QuantizationConfig config, FineTuneConfig training) {
         if (config.symmetricActivations()) {
-            throw new PassConfigException("activations", "quantization-aware training trains uint8 activation"
+            throw new SettingException("activations", "quantization-aware training trains uint8 activation"
                     + " ranges; int8 activations are for static quantization");
         }
         if (training.schedule() != null) {
-            throw new PassConfigException("schedule", "prune gradually in a finetune step before quantization-aware"
+            throw new SettingException("schedule", "prune gradually in a finetune step before quantization-aware"
                     + " training, not during it");
         }
         this.config = config;
@@ -45,6 +46,11 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
     @Override
     public FineTuneConfig training() {
         return training;
+    }
+
+    @Override
+    public Set<Need> needs() {
+        return Set.of(Need.TRAINER, Need.CALIBRATION_DATA, Need.CLEANUP_BEFORE, Need.QUANTIZATION_OPSET);
     }
 
     @Override

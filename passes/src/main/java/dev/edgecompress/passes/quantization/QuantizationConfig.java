@@ -1,6 +1,6 @@
 package dev.edgecompress.passes.quantization;
 
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +22,7 @@ public record QuantizationConfig(CalibrationMethod calibration, double percentil
 
     public QuantizationConfig {
         if (!(percentile > 50 && percentile <= 100)) {
-            throw new PassConfigException("percentile", "must be in (50, 100], got " + percentile);
+            throw new SettingException("percentile", "must be in (50, 100], got " + percentile);
         }
         exclude = new TreeSet<>(exclude);
     }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -27,6 +28,11 @@ public final class StaticQuantizationPass implements Pass {
 
     public StaticQuantizationPass(QuantizationConfig config) {
         this.config = config;
+    }
+
+    @Override
+    public Set<Need> needs() {
+        return Set.of(Need.CALIBRATION_DATA, Need.CLEANUP_BEFORE, Need.QUANTIZATION_OPSET);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.edgecompress.passes.pruning;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.edgecompress.ir.Attribute;
@@ -10,8 +9,6 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.ModelBuilder;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
-import dev.edgecompress.passes.PassConfigException;
-import dev.edgecompress.passes.Steps;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,17 +74,5 @@ class GradualPruningTest {
         Map<String, float[]> masks = pruning.masks(10, Map.of("w1", ramp(100, 0), "w2", w2));
         assertEquals(0f, masks.get("w2")[199]);
         assertEquals(60, zeros(masks.get("w1")) + zeros(masks.get("w2")));
-    }
-
-    @Test
-    void fineTuningStepsCarryAScheduleInTheirParameters() {
-        Map<String, Object> params = Steps.create("finetune", Map.of("epochs", 4, "schedule",
-                Map.of("final_sparsity", 0.9, "end_step", 500, "frequency", 50))).get(0).params();
-        assertEquals("{method=l1, initial_sparsity=0.0, final_sparsity=0.9, begin_step=0, end_step=500, frequency=50,"
-                + " power=3.0}", params.get("schedule").toString());
-        assertEquals("schedule", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
-                Map.of("epochs", 4, "schedule", 0.9))).field());
-        assertEquals("end_step", assertThrows(PassConfigException.class, () -> Steps.create("finetune",
-                Map.of("epochs", 4, "schedule", Map.of("final_sparsity", 0.9)))).field());
     }
 }

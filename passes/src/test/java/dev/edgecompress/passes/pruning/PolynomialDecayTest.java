@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.edgecompress.passes.PassConfigException;
+import dev.edgecompress.ir.SettingException;
 import org.junit.jupiter.api.Test;
 
 class PolynomialDecayTest {
@@ -37,21 +37,12 @@ class PolynomialDecayTest {
     }
 
     @Test
-    void readsStepParametersWithTfMotDefaults() {
-        PolynomialDecay fromParams = dev.edgecompress.passes.Steps.schedule(java.util.Map.of("final_sparsity", 0.8,
-                "end_step", 1000));
-        assertEquals(new PolynomialDecay(0, 0.8, 0, 1000, 100, 3), fromParams);
-        assertEquals("end_stp", assertThrows(PassConfigException.class, () -> dev.edgecompress.passes.Steps.schedule(
-                java.util.Map.of("final_sparsity", 0.8, "end_stp", 10))).field());
-    }
-
-    @Test
     void checksItsConfiguration() {
-        assertEquals("end_step", assertThrows(PassConfigException.class,
+        assertEquals("end_step", assertThrows(SettingException.class,
                 () -> new PolynomialDecay(0, 0.9, 100, 100, 10, 3)).field());
-        assertEquals("final_sparsity", assertThrows(PassConfigException.class,
+        assertEquals("final_sparsity", assertThrows(SettingException.class,
                 () -> new PolynomialDecay(0.5, 0.2, 0, 10, 1, 3)).field());
-        assertEquals("frequency", assertThrows(PassConfigException.class,
+        assertEquals("frequency", assertThrows(SettingException.class,
                 () -> new PolynomialDecay(0, 0.5, 0, 10, 0, 3)).field());
     }
 }

@@ -9,10 +9,10 @@ import dev.edgecompress.ir.Attribute;
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.ModelBuilder;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.ModelStatistics;
-import dev.edgecompress.passes.PassConfigException;
 import dev.edgecompress.passes.PassContext;
 import java.util.List;
 import java.util.Map;
@@ -93,10 +93,10 @@ class PruningPassTest {
 
     @Test
     void configurationsCheckThemselves() {
-        PassConfigException e = assertThrows(PassConfigException.class, () -> PruningConfig.of(1.0));
+        SettingException e = assertThrows(SettingException.class, () -> PruningConfig.of(1.0));
         assertEquals("sparsity", e.field());
-        assertThrows(PassConfigException.class, () -> new PruningConfig(0.5, Map.of("w", -0.1), Set.of(), 1));
-        PassConfigException layers = assertThrows(PassConfigException.class,
+        assertThrows(SettingException.class, () -> new PruningConfig(0.5, Map.of("w", -0.1), Set.of(), 1));
+        SettingException layers = assertThrows(SettingException.class,
                 () -> new GlobalL1PruningPass(new PruningConfig(0.5, Map.of("w1", 0.2), Set.of(), 1)));
         assertTrue(layers.getMessage().contains("use magnitude pruning for per-layer sparsity"));
     }

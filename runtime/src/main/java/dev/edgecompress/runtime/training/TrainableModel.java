@@ -6,8 +6,9 @@ import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
+import dev.edgecompress.ir.data.Dataset;
+import dev.edgecompress.ir.training.BatchNormMode;
 import dev.edgecompress.runtime.Progress;
-import dev.edgecompress.runtime.data.Dataset;
 import dev.edgecompress.runtime.metrics.Accuracy;
 import dev.edgecompress.runtime.metrics.Rows;
 import java.util.ArrayList;
@@ -28,8 +29,8 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.quantization.FakeQuantWithMinMaxVars;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.op.quantization.FakeQuantWithMinMaxVarsPerChannel;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
@@ -409,10 +410,10 @@ public final class TrainableModel implements AutoCloseable {
             @SuppressWarnings("unchecked")
             Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
             String name = i < names.size() ? names.get(i) : null;
-            if (config.weightDecay() > 0 && name != null) {
-                gradient = tf.math.add(gradient, tf.math.mul(tf.constant((float) config.weightDecay()), v));
+            if (config.settings().weightDecay() > 0 && name != null) {
+                gradient = tf.math.add(gradient, tf.math.mul(tf.constant((float) config.settings().weightDecay()), v));
             }
-            Op apply = config.optimizer().update(afterGradients, v, gradient, learningRate, beta1Power, beta2Power);
+            Op apply = OptimizerUpdates.update(config.settings().optimizer(), afterGradients, v, gradient, learningRate, beta1Power, beta2Power);
             float[] mask = masks.get(name);
             if (mask != null || name != null && schedule.weights().contains(name)) {
                 Shape shape = Shape.of(variableDims.get(name));
@@ -436,7 +437,7 @@ public final class TrainableModel implements AutoCloseable {
         Random random = new Random(config.seed());
         List<Epoch> epochs = new ArrayList<>();
         long step = 0;
-        long totalSteps = config.steps(data.size());
+        long totalSteps = config.settings().steps(data.size());
         // Before the schedule's first cut, the zeros already there (a one-shot pruning before it).
         double sparsity = schedule.weights().isEmpty() ? Double.NaN : zeroFraction(values(schedule.weights()));
         String input = inputs.keySet().iterator().next();
@@ -457,7 +458,7 @@ public final class TrainableModel implements AutoCloseable {
                 return epochs; // it had stopped early
             }
         }
-        for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+        for (int epoch = 1; epoch <= config.settings().epochs(); epoch++) {
             int[] order = view.shuffled(random);
             if (epoch <= resumeAfter) {
                 continue; // done before the interruption; the shuffle is replayed to keep the order
@@ -465,17 +466,17 @@ public final class TrainableModel implements AutoCloseable {
             long start = System.nanoTime();
             double lossSum = 0;
             int batches = 0;
-            for (int offset = 0; offset < order.length; offset += config.batch()) {
-                int count = Math.min(config.batch(), order.length - offset);
+            for (int offset = 0; offset < order.length; offset += config.settings().batch()) {
+                int count = Math.min(config.settings().batch(), order.length - offset);
                 step++;
                 if (schedule.changesAt(step)) {
                     sparsity = remask(schedule, step, maskFeeds, maskUpdates);
                 }
                 try (TFloat32 x = view.inputs(order, offset, count);
                         TInt64 y = labels == null ? null : view.labels(order, offset, count);
-                        TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(Optimizer.BETA1, step));
-                        TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(Optimizer.BETA2, step));
-                        TFloat32 rate = TFloat32.scalarOf((float) config.learningRateAt(step, totalSteps));
+                        TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(OptimizerUpdates.BETA1, step));
+                        TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(OptimizerUpdates.BETA2, step));
+                        TFloat32 rate = TFloat32.scalarOf((float) config.settings().learningRateAt(step, totalSteps));
                         TFloat32 training = TFloat32.scalarOf(1f)) {
                     Session.Runner runner = session.runner().feed(inputs.get(input), x)
                             .feed(beta1Power, p1).feed(beta2Power, p2).feed(learningRate, rate).fetch(loss);
@@ -483,7 +484,7 @@ public final class TrainableModel implements AutoCloseable {
                         runner.feed(labels, y);
                     }
                     steps.forEach(runner::addTarget);
-                    if (config.batchNormStatistics() && !translation.statisticUpdates().isEmpty()) {
+                    if (config.settings().batchNorm() == BatchNormMode.TRAIN && !translation.statisticUpdates().isEmpty()) {
                         runner.feed(translation.batchStatistics(), training);
                         translation.statisticUpdates().forEach(runner::addTarget);
                     }

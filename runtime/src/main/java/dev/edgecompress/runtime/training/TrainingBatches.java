@@ -2,7 +2,7 @@ package dev.edgecompress.runtime.training;
 
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Tensor;
-import dev.edgecompress.runtime.data.Dataset;
+import dev.edgecompress.ir.data.Dataset;
 import java.nio.FloatBuffer;
 import java.util.Random;
 import org.tensorflow.ndarray.Shape;

@@ -1,0 +1,99 @@
+package dev.edgecompress.pipeline;
+
+import dev.edgecompress.exporter.ModelExporter;
+import dev.edgecompress.importer.proto.GraphProto;
+import dev.edgecompress.importer.proto.ModelProto;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.Batches;
+import dev.edgecompress.ir.data.DataFormatException;
+import dev.edgecompress.ir.data.Dataset;
+import dev.edgecompress.passes.ActivationSource;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Calibration data run through ONNX Runtime: the model is serialized in memory with the requested
+ * values added as graph outputs, those inside If branches too (the model itself is left as it
+ * was), then run batch by batch.
+ * Graph optimizations are off, so every requested value exists as computed by the model's nodes.
+ */
+public final class RuntimeActivationSource implements ActivationSource {
+
+    private final Dataset data;
+    private final int batchSize;
+
+    /** @param data calibration samples, already checked against the model's inputs */
+    public RuntimeActivationSource(Dataset data, int batchSize) {
+        this.data = data;
+        this.batchSize = batchSize;
+    }
+
+    /** Calibration data for {@code model}, checked against its inputs now, so that a mismatch is a data error. */
+    public static RuntimeActivationSource checked(Model model, Dataset data, int batchSize)
+            throws DataFormatException, IOException {
+        try (InferenceSession session = InferenceSession.open(ModelExporter.toBytes(model), SessionConfig.defaults())) {
+            data.bind(session.inputs());
+        }
+        return new RuntimeActivationSource(data, batchSize);
+    }
+
+    @Override
+    public long samples() {
+        return data.size();
+    }
+
+    @Override
+    public void collect(Model model, List<String> values, Consumer<Map<String, Tensor>> batch) {
+        Map<String, String> exposed = new LinkedHashMap<>();
+        byte[] bytes = withOutputs(model, values, exposed);
+        SessionConfig config = SessionConfig.defaults().withOptimization(SessionConfig.Optimization.NONE);
+        try (InferenceSession session = InferenceSession.open(bytes, config)) {
+            Batches batches = data.bind(session.inputs());
+            for (Batches.Batch b : batches.of(batchSize)) {
+                Map<String, Tensor> outputs = session.run(b.feeds());
+                Map<String, Tensor> selected = new LinkedHashMap<>();
+                for (String name : values) {
+                    Tensor tensor = outputs.get(exposed.get(name));
+                    selected.put(name, !b.wholeInputs() && tensor.rank() > 0 && tensor.dim(0) > b.samples()
+                            && b.samples() < batchSize ? Batches.rows(tensor, b.samples()) : tensor);
+                }
+                batch.accept(selected);
+            }
+        } catch (DataFormatException e) {
+            throw new IllegalStateException("calibration data no longer fit the model: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The serialized model with {@code values} as extra graph outputs (values inside If branches
+     * through {@link SubgraphOutputs}); {@code exposed} receives each value's output name. The model
+     * itself is not changed.
+     */
+    private static byte[] withOutputs(Model model, List<String> names, Map<String, String> exposed) {
+        try {
+            ModelProto.Builder proto = ModelProto.parseFrom(ModelExporter.toBytes(model)).toBuilder();
+            GraphProto.Builder graph = proto.getGraphBuilder();
+            java.util.Set<String> outputs = new java.util.HashSet<>();
+            graph.getOutputList().forEach(o -> outputs.add(o.getName()));
+            for (String name : names) {
+                String output = outputs.contains(name) ? name : SubgraphOutputs.expose(graph, name);
+                if (output == null) {
+                    throw new IllegalArgumentException("no value '" + name + "' to calibrate outside Loop and Scan"
+                            + " bodies");
+                }
+                outputs.add(output);
+                exposed.put(name, output);
+            }
+            return proto.build().toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

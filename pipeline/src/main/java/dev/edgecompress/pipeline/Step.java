@@ -1,0 +1,184 @@
+package dev.edgecompress.pipeline;
+
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.cleanup.FoldBatchNormPass;
+import dev.edgecompress.passes.cleanup.FoldConstantsPass;
+import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
+import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
+import dev.edgecompress.passes.finetune.FineTuneConfig;
+import dev.edgecompress.passes.finetune.FineTuningPass;
+import dev.edgecompress.passes.lowrank.LowRankConfig;
+import dev.edgecompress.passes.lowrank.LowRankFactorizationPass;
+import dev.edgecompress.passes.pruning.ChannelPruningPass;
+import dev.edgecompress.passes.pruning.GlobalL1PruningPass;
+import dev.edgecompress.passes.pruning.MagnitudePruningPass;
+import dev.edgecompress.passes.pruning.PruningConfig;
+import dev.edgecompress.passes.quantization.DynamicQuantizationPass;
+import dev.edgecompress.passes.quantization.QuantizationAwareTrainingPass;
+import dev.edgecompress.passes.quantization.QuantizationConfig;
+import dev.edgecompress.passes.quantization.StaticQuantizationPass;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * One step of a compression pipeline, as a recipe file's {@code steps} and the command-line pass
+ * options both describe it ({@link StepParser} reads either into these records). Each step makes
+ * its own passes.
+ */
+public sealed interface Step {
+
+    /** The step's type as recipes name it: prune, quantize, low-rank, finetune, cleanup, ... */
+    String type();
+
+    /** The passes this step runs, in order. */
+    List<Pass> passes();
+
+    /** How the step trains, or null when it does not (fine-tuning, quantization-aware training). */
+    default FineTuneConfig training() {
+        return null;
+    }
+
+    /** The unstructured or channel pruning methods. */
+    enum PruneMethod {
+        /** Per weight: each weight's smallest magnitudes. */
+        MAGNITUDE,
+        /** One global threshold over all weights (as PyTorch's global_unstructured with L1). */
+        L1,
+        /** Whole output channels, by their L1 norms, with every layer that reads them. */
+        CHANNELS;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Pruning: {@code prune} with method, sparsity, layers, skip, min_elements. */
+    record Prune(PruneMethod method, PruningConfig config) implements Step {
+        @Override
+        public String type() {
+            return "prune";
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return List.of(switch (method) {
+                case MAGNITUDE -> new MagnitudePruningPass(config);
+                case L1 -> new GlobalL1PruningPass(config);
+                case CHANNELS -> new ChannelPruningPass(config);
+            });
+        }
+    }
+
+    /** How int8 quantization finds activation ranges. */
+    enum QuantizeMode {
+        /** QDQ with ranges calibrated on data. */
+        STATIC,
+        /** Weights int8, activations quantized as the model runs. */
+        DYNAMIC,
+        /** Quantization-aware training, then static QDQ with the trained ranges. */
+        QAT;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * int8 quantization: {@code quantize} with mode, calibration, percentile, per_channel,
+     * activations, exclude; qat also takes finetune's training fields.
+     *
+     * @param training how quantization-aware training trains; null unless the mode is qat
+     */
+    record Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training) implements Step {
+        public Quantize {
+            if ((mode == QuantizeMode.QAT) != (training != null)) {
+                throw new IllegalArgumentException("quantization-aware training, and only it, takes training settings");
+            }
+        }
+
+        @Override
+        public String type() {
+            return "quantize";
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return List.of(switch (mode) {
+                case STATIC -> new StaticQuantizationPass(config);
+                case DYNAMIC -> new DynamicQuantizationPass(config);
+                case QAT -> new QuantizationAwareTrainingPass(config, training);
+            });
+        }
+
+        /** This step with {@code names} also left in float. */
+        public Quantize withExclude(Collection<String> names) {
+            Set<String> exclude = new LinkedHashSet<>(config.exclude());
+            exclude.addAll(names);
+            return new Quantize(mode, config.withExclude(exclude), training);
+        }
+    }
+
+    /** SVD low-rank factorization: {@code low-rank} with energy, ratio or budget, and skip. */
+    record LowRank(LowRankConfig config) implements Step {
+        @Override
+        public String type() {
+            return "low-rank";
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return List.of(new LowRankFactorizationPass(config));
+        }
+    }
+
+    /** Fine-tuning: {@code finetune} with the training fields and an optional gradual pruning schedule. */
+    record FineTune(FineTuneConfig training) implements Step {
+        @Override
+        public String type() {
+            return "finetune";
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return List.of(new FineTuningPass(training));
+        }
+    }
+
+    /** The cleanup passes, all of them or one. */
+    enum CleanupKind {
+        ALL("cleanup"), FOLD_BATCHNORM("fold-batchnorm"), REMOVE_IDENTITY("remove-identity"),
+        FOLD_CONSTANTS("fold-constants"), REMOVE_DEAD_NODES("remove-dead-nodes");
+
+        private final String type;
+
+        CleanupKind(String type) {
+            this.type = type;
+        }
+
+        public String type() {
+            return type;
+        }
+    }
+
+    /** Cleanup: {@code cleanup} (all passes, in order) or one of them by its name; no fields. */
+    record Cleanup(CleanupKind kind) implements Step {
+        @Override
+        public String type() {
+            return kind.type();
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return switch (kind) {
+                case ALL -> dev.edgecompress.passes.Cleanup.passes();
+                case FOLD_BATCHNORM -> List.of(new FoldBatchNormPass());
+                case REMOVE_IDENTITY -> List.of(new RemoveIdentityPass());
+                case FOLD_CONSTANTS -> List.of(new FoldConstantsPass());
+                case REMOVE_DEAD_NODES -> List.of(new RemoveDeadNodesPass());
+            };
+        }
+    }
+}
