@@ -1,8 +1,7 @@
 package dev.edgecompress.pipeline;
 
+import dev.edgecompress.exporter.ExposedValues;
 import dev.edgecompress.exporter.ModelExporter;
-import dev.edgecompress.importer.proto.GraphProto;
-import dev.edgecompress.importer.proto.ModelProto;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.data.Batches;
@@ -51,8 +50,14 @@ public final class RuntimeActivationSource implements ActivationSource {
 
     @Override
     public void collect(Model model, List<String> values, Consumer<Map<String, Tensor>> batch) {
-        Map<String, String> exposed = new LinkedHashMap<>();
-        byte[] bytes = withOutputs(model, values, exposed);
+        ExposedValues copy;
+        try {
+            copy = ExposedValues.of(model, values);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> exposed = copy.outputNames();
+        byte[] bytes = copy.model();
         SessionConfig config = SessionConfig.defaults().withOptimization(SessionConfig.Optimization.NONE);
         try (InferenceSession session = InferenceSession.open(bytes, config)) {
             Batches batches = data.bind(session.inputs());
@@ -68,32 +73,6 @@ public final class RuntimeActivationSource implements ActivationSource {
             }
         } catch (DataFormatException e) {
             throw new IllegalStateException("calibration data no longer fit the model: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The serialized model with {@code values} as extra graph outputs (values inside If branches
-     * through {@link SubgraphOutputs}); {@code exposed} receives each value's output name. The model
-     * itself is not changed.
-     */
-    private static byte[] withOutputs(Model model, List<String> names, Map<String, String> exposed) {
-        try {
-            ModelProto.Builder proto = ModelProto.parseFrom(ModelExporter.toBytes(model)).toBuilder();
-            GraphProto.Builder graph = proto.getGraphBuilder();
-            java.util.Set<String> outputs = new java.util.HashSet<>();
-            graph.getOutputList().forEach(o -> outputs.add(o.getName()));
-            for (String name : names) {
-                String output = outputs.contains(name) ? name : SubgraphOutputs.expose(graph, name);
-                if (output == null) {
-                    throw new IllegalArgumentException("no value '" + name + "' to calibrate outside Loop and Scan"
-                            + " bodies");
-                }
-                outputs.add(output);
-                exposed.put(name, output);
-            }
-            return proto.build().toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.edgecompress.pipeline;
+package dev.edgecompress.exporter;
 
 import dev.edgecompress.importer.proto.AttributeProto;
 import dev.edgecompress.importer.proto.GraphProto;
