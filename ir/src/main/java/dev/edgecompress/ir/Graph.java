@@ -300,6 +300,7 @@ public final class Graph {
             throw new IllegalArgumentException(node + " already belongs to a graph");
         }
         node.graph = this;
+        node.attachInputs();
         for (Graph subgraph : node.subgraphs()) {
             subgraph.setOwner(node);
             names().claimAll(subgraph);

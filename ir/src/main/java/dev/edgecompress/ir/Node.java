@@ -9,8 +9,10 @@ import java.util.Objects;
 
 /**
  * One operator invocation. Inputs are values (null for an omitted optional input); outputs are
- * values this node produces (null for an omitted optional output). Creating a node registers it
- * as a use of its inputs; {@link Graph#remove} unregisters it.
+ * values this node produces (null for an omitted optional output). A node becomes a use of its
+ * inputs when it joins a graph ({@link Graph#append} and the like), and stops being one when
+ * {@link Graph#remove} takes it out: a node built and never added leaves no trace on the values
+ * it reads.
  */
 public final class Node {
 
@@ -31,13 +33,7 @@ public final class Node {
     public Node(String domain, String opType, List<Value> inputs, List<String> outputNames) {
         this.domain = domain;
         this.opType = Objects.requireNonNull(opType, "opType");
-        for (Value input : inputs) {
-            int index = this.inputs.size();
-            this.inputs.add(input);
-            if (input != null) {
-                input.addUse(this, index);
-            }
-        }
+        this.inputs.addAll(inputs);
         for (String outputName : outputNames) {
             if (outputName == null) {
                 outputs.add(null);
@@ -111,11 +107,11 @@ public final class Node {
 
     public void replaceInput(int index, Value replacement) {
         Value old = inputs.get(index);
-        if (old != null) {
+        if (old != null && graph != null) {
             old.removeUse(this, index);
         }
         inputs.set(index, replacement);
-        if (replacement != null) {
+        if (replacement != null && graph != null) {
             replacement.addUse(this, index);
         }
     }
@@ -123,7 +119,7 @@ public final class Node {
     /** Appends an input (for example an optional one the node did not have). */
     public void addInput(Value input) {
         inputs.add(input);
-        if (input != null) {
+        if (input != null && graph != null) {
             input.addUse(this, inputs.size() - 1);
         }
     }
@@ -174,6 +170,14 @@ public final class Node {
 
     public void setPreserved(Preserved preserved) {
         this.preserved = Objects.requireNonNull(preserved);
+    }
+
+    void attachInputs() {
+        for (int i = 0; i < inputs.size(); i++) {
+            if (inputs.get(i) != null) {
+                inputs.get(i).addUse(this, i);
+            }
+        }
     }
 
     void detachInputs() {

@@ -85,7 +85,20 @@ public final class Value {
         return constValue;
     }
 
-    public void setConstValue(Tensor tensor) {
+    /**
+     * New contents for this dense initializer (pruned, sliced or trained weights); its type
+     * follows the tensor. Only the graph makes a value an initializer ({@link Graph#addInitializer}),
+     * so a value is an initializer exactly when its graph lists it as one.
+     */
+    public void replaceConstValue(Tensor tensor) {
+        if (constValue == null) {
+            throw new IllegalStateException(this + " is not a dense initializer");
+        }
+        this.constValue = Objects.requireNonNull(tensor, "tensor");
+        this.type = new ValueType.TensorType(tensor.type(), Shape.of(tensor.dims()));
+    }
+
+    void setConstValue(Tensor tensor) {
         this.constValue = tensor;
     }
 
@@ -94,7 +107,7 @@ public final class Value {
         return sparseConstValue;
     }
 
-    public void setSparseConstValue(SparseTensor tensor) {
+    void setSparseConstValue(SparseTensor tensor) {
         this.sparseConstValue = tensor;
     }
 

@@ -97,9 +97,14 @@ public final class Verifier {
                 problems.add(where + ": " + node.describe() + " uses domain '" + node.normalizedDomain()
                         + "', which the model does not import");
             }
-            for (Value input : node.inputs()) {
+            for (int i = 0; i < node.inputs().size(); i++) {
+                Value input = node.input(i);
                 if (input != null && !available.contains(input)) {
                     problems.add(where + ": " + node.describe() + " uses " + undefinedReason(input, graph));
+                }
+                if (input != null && !input.uses().contains(new Use(node, i))) {
+                    problems.add(where + ": " + node.describe() + " reads '" + input.name() + "' as input " + i
+                            + ", which does not list that use");
                 }
             }
             for (Graph subgraph : node.subgraphs()) {
@@ -113,9 +118,28 @@ public final class Verifier {
                 }
             }
         }
+        for (Value value : concat(concat(graph.inputs(), graph.initializers()), graph.sparseInitializers())) {
+            checkUses(value, where);
+        }
+        for (Node node : graph.nodes()) {
+            node.outputs().stream().filter(v -> v != null).forEach(v -> checkUses(v, where));
+        }
         for (Value output : graph.outputs()) {
             if (!available.contains(output)) {
                 problems.add(where + ": graph output '" + output.name() + "' is not defined in the graph");
+            }
+        }
+    }
+
+    /** Every use a value lists is a node in a graph that reads it at that input. */
+    private void checkUses(Value value, String where) {
+        for (Use use : value.uses()) {
+            Node node = use.node();
+            if (node.graph() == null || node.input(use.inputIndex()) != value) {
+                problems.add(where + ": '" + value.name() + "' lists a use by " + node.describe() + " at input "
+                        + use.inputIndex() + (node.graph() == null ? ", which is in no graph" : ", which reads "
+                        + (node.input(use.inputIndex()) == null ? "nothing" : "'" + node.input(use.inputIndex()).name()
+                        + "'") + " there"));
             }
         }
     }

@@ -43,6 +43,60 @@ class VerifierTest {
     }
 
     @Test
+    void aNodeIsAUseOfItsInputsOnlyWhileItIsInAGraph() {
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 2);
+        b.output(b.op("Relu", x));
+        Model model = b.build();
+        Node built = new Node(null, "Neg", List.of(x), List.of("n"));
+        assertEquals(1, x.uses().size(), "a node built but not added leaves no trace on its input");
+
+        model.graph().insertBefore(model.graph().nodes().get(0), built);
+        assertEquals(List.of(new Use(built, 0)), x.uses().stream().filter(u -> u.node() == built).toList());
+        built.replaceInput(0, null);
+        assertEquals(1, x.uses().size());
+        built.replaceInput(0, x);
+        model.graph().remove(List.of(built));
+        assertEquals(1, x.uses().size(), "removing a node unregisters its uses");
+        assertEquals(List.of(), Verifier.verify(model));
+    }
+
+    @Test
+    void useListsThatDisagreeWithTheNodesAreViolations() {
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 2);
+        Value y = b.op("Relu", x);
+        b.output(y);
+        Model model = b.build();
+        Node relu = y.producer();
+        x.removeUse(relu, 0);
+        y.addUse(relu, 0);
+
+        List<String> problems = Verifier.verify(model);
+
+        assertEquals(2, problems.size(), String.join("\n", problems));
+        assertTrue(problems.stream().anyMatch(p -> p.contains("reads 'x' as input 0, which does not list that use")),
+                String.join("\n", problems));
+        assertTrue(problems.stream().anyMatch(p -> p.contains("'" + y.name() + "' lists a use by")
+                && p.contains("which reads 'x' there")), String.join("\n", problems));
+    }
+
+    @Test
+    void onlyInitializersTakeNewContents() {
+        ModelBuilder b = ModelBuilder.onnx(17);
+        Value x = b.input("x", DataType.FLOAT, 1, 2);
+        Value w = b.initializer("w", Tensor.ofFloats(new long[] {2, 2}, 1, 2, 3, 4));
+        b.output(b.op("MatMul", x, w));
+        b.build();
+
+        w.replaceConstValue(Tensor.ofFloats(new long[] {2, 1}, 5, 6));
+        assertEquals(List.of(2L, 1L), List.of(w.constValue().dim(0), w.constValue().dim(1)));
+        assertEquals("[2,1]", w.tensorType().shape().toString(), "the type follows the new contents");
+        assertThrows(IllegalStateException.class, () -> x.replaceConstValue(Tensor.ofFloats(new long[] {1}, 1)));
+        assertThrows(NullPointerException.class, () -> w.replaceConstValue(null));
+    }
+
+    @Test
     void reportsNodesOutOfTopologicalOrder() {
         Graph g = new Graph("g");
         Value x = g.addInput("x", null);

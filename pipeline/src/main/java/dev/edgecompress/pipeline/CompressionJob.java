@@ -160,18 +160,23 @@ public final class CompressionJob {
      * @param report the validation of the written model, or null when none was asked for
      * @param sensitivity the quantized nodes, most damaging first, or empty when not ranked
      * @param fallback the nodes put back to float, in order, each with whether the gates passed after it
+     * @param warnings what the compression did less of than asked: the passes' warnings (a pass
+     *     that changed nothing or reached only part of the model) and a fallback that put every
+     *     quantized node back to float; the report's own warnings (latency) are in the report
      */
     public record Result(List<PassPipeline.Step> steps, WrittenModel written, ValidationReport report,
-            List<NodeSensitivity> sensitivity, List<Fallback> fallback) {
+            List<NodeSensitivity> sensitivity, List<Fallback> fallback, List<String> warnings) {
 
-        /** Warnings of the passes and of the validation, each once. */
-        public List<String> warnings() {
-            List<String> all = new ArrayList<>();
-            steps.forEach(s -> all.addAll(s.warnings()));
-            if (report != null) {
-                report.warnings().stream().filter(w -> !all.contains(w)).forEach(all::add);
-            }
-            return all;
+        public Result {
+            warnings = List.copyOf(warnings);
+        }
+
+        Result(List<PassPipeline.Step> steps, WrittenModel written, ValidationReport report) {
+            this(steps, written, report, List.of(), List.of(), stepWarnings(steps));
+        }
+
+        private static List<String> stepWarnings(List<PassPipeline.Step> steps) {
+            return steps.stream().flatMap(s -> s.warnings().stream()).toList();
         }
     }
 
@@ -194,7 +199,7 @@ public final class CompressionJob {
         WrittenModel written = compressor.export(output, exportOptions);
         try {
             if (!evaluates) {
-                return new Result(steps, written, null, List.of(), List.of());
+                return new Result(steps, written, null);
             }
             return validate(compressor, steps, written, calibration, training);
         } catch (IOException | DataFormatException | ModelFormatException | RuntimeException | Error e) {
@@ -214,7 +219,7 @@ public final class CompressionJob {
                 || g.name().equals("min_agreement") || g.name().startsWith("min_sqnr[")
                 || g.name().startsWith("min_cosine["));
         if (quantizeStep == null || evaluationFile == null || !(accuracyFailed || sensitivity)) {
-            return new Result(steps, written, report, List.of(), List.of());
+            return new Result(steps, written, report);
         }
         Dataset evaluation = DataFiles.load(evaluationFile);
         boolean classes = gates.stream().anyMatch(g -> g.kind() == Gate.Kind.MAX_ACCURACY_DROP
@@ -238,13 +243,16 @@ public final class CompressionJob {
                 }
             }
             report = validation(compressor).run().withSteps(steps);
-            if (toFloat.size() == ranking.size() && !ranking.isEmpty()) {
-                report = report.withWarning("the accuracy-aware fallback put all " + ranking.size() + " quantized"
-                        + " nodes back to float: no int8 node stays within the gates on this data");
-            }
+        }
+        List<String> warnings = new ArrayList<>(Result.stepWarnings(steps));
+        if (accuracyFailed && toFloat.size() == ranking.size() && !ranking.isEmpty()) {
+            String exhausted = "the accuracy-aware fallback put all " + ranking.size() + " quantized nodes back to"
+                    + " float: no int8 node stays within the gates on this data";
+            report = report.withWarning(exhausted);
+            warnings.add(exhausted);
         }
         report = report.withQuantization(new ValidationReport.Quantization(ranking, toFloat));
-        return new Result(steps, written, report, ranking, fallback);
+        return new Result(steps, written, report, ranking, fallback, warnings);
     }
 
     private Validation validation(Compressor compressor) {

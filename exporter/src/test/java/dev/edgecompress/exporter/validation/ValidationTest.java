@@ -44,7 +44,7 @@ class ValidationTest {
                 values[i] = 0;
             }
         }
-        weight.setConstValue(Tensor.ofFloats(weight.constValue().dims(), values));
+        weight.replaceConstValue(Tensor.ofFloats(weight.constValue().dims(), values));
         Path file = dir.resolve("pruned.onnx");
         ModelExporter.write(model, file);
         return file;

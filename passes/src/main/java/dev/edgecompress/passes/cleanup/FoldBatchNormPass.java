@@ -172,7 +172,7 @@ public final class FoldBatchNormPass implements Pass {
     private static void setConstant(Graph graph, Node node, int index, Tensor tensor) {
         Value current = node.input(index);
         if (current.uses().size() == 1 && !current.isGraphInput() && !current.isGraphOutput()) {
-            current.setConstValue(tensor);
+            current.replaceConstValue(tensor);
         } else {
             node.replaceInput(index, graph.addInitializer(graph.freshName(current.name() + "_folded"), tensor));
         }

@@ -42,11 +42,22 @@ final class ChannelGroups {
     /**
      * A weight to slice: keep, along {@code axis}, the kept channels each expanded by
      * {@code repeat}. With {@code via}, the channels reached the weight through a Concat, where
-     * they are one input's range among the others' channels.
+     * they are one input's range among the others' channels. With {@code biasOf}, the value is
+     * that node's bias, made its own ({@link #ownBias}) when the slice is applied: finding the
+     * groups changes nothing.
      */
-    record Slice(Value value, int axis, int repeat, ConcatInput via) {
+    record Slice(Value value, int axis, int repeat, ConcatInput via, Node biasOf) {
+        Slice(Value value, int axis, int repeat, ConcatInput via) {
+            this(value, axis, repeat, via, null);
+        }
+
         Slice(Value value, int axis, int repeat) {
-            this(value, axis, repeat, null);
+            this(value, axis, repeat, null, null);
+        }
+
+        /** The value to slice now. */
+        Value target() {
+            return biasOf == null ? value : ownBias(biasOf);
         }
     }
 
@@ -147,7 +158,7 @@ final class ChannelGroups {
                 // One filter per channel: the filters and biases of removed channels go with them.
                 group.slices.add(new Slice(node.input(1), 0, 1, null));
                 if (node.input(2) != null) {
-                    group.slices.add(new Slice(ownBias(node), 0, 1, null));
+                    group.slices.add(new Slice(node.input(2), 0, 1, null, node));
                 }
                 group.depthwise.add(node);
                 follow(node.output(0), group, pending, seen, null);

@@ -61,7 +61,8 @@ public final class ChannelPruningPass implements Pass {
             // Slices first: a Concat's offsets are read from the producers as they are now.
             for (ChannelGroups.Slice slice : group.slices) {
                 int[] indices = slice.via() == null ? kept : throughConcat(slice.via(), group.channels, kept);
-                slice.value().setConstValue(TensorSlicing.keep(slice.value().constValue(), slice.axis(), indices,
+                Value target = slice.target();
+                target.replaceConstValue(TensorSlicing.keep(target.constValue(), slice.axis(), indices,
                         slice.repeat()));
             }
             for (ChannelGroups.Producer producer : group.producers) {
@@ -134,13 +135,13 @@ public final class ChannelPruningPass implements Pass {
             case "Gemm" -> node.intAttribute("transB", 0) == 1 ? 0 : 1;
             default -> 1; // MatMul [K, N]
         };
-        producer.weight().setConstValue(TensorSlicing.keep(weight, axis, kept, 1));
+        producer.weight().replaceConstValue(TensorSlicing.keep(weight, axis, kept, 1));
         Value bias = node.input(2);
         if (bias != null && bias.constValue() != null && bias.constValue().rank() >= 1) {
             Tensor b = bias.constValue();
             int biasAxis = b.rank() - 1;
             if (b.dim(biasAxis) == producer.channels()) {
-                ChannelGroups.ownBias(node).setConstValue(TensorSlicing.keep(b, biasAxis, kept, 1));
+                ChannelGroups.ownBias(node).replaceConstValue(TensorSlicing.keep(b, biasAxis, kept, 1));
             }
         }
     }

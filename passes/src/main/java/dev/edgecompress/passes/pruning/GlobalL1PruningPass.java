@@ -55,7 +55,7 @@ public final class GlobalL1PruningPass implements Pass {
         for (int i = 0; i < weights.size(); i++) {
             Tensor before = tensors.get(i);
             Tensor after = pruned.get(i);
-            weights.get(i).setConstValue(after);
+            weights.get(i).replaceConstValue(after);
             layers.add(MagnitudePruningPass.layer(weights.get(i).name(), before.elementCount(),
                     before.elementCount() - ModelStatistics.nonzero(after)));
         }

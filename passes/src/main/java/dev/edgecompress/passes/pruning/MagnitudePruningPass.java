@@ -44,7 +44,7 @@ public final class MagnitudePruningPass implements Pass {
             Tensor tensor = weight.constValue();
             double fraction = overrideFor(weight);
             long k = MagnitudeSelection.count(fraction, tensor.elementCount());
-            weight.setConstValue(MagnitudeSelection.pruneSmallest(List.of(tensor), k).get(0));
+            weight.replaceConstValue(MagnitudeSelection.pruneSmallest(List.of(tensor), k).get(0));
             layers.add(layer(target.getKey(), tensor.elementCount(), k));
             context.progress("pruning", ++done / (double) targets.size());
         }

@@ -642,7 +642,7 @@ public final class TrainableModel implements AutoCloseable {
             Tensor value = trained.get(initializer.name());
             if (value != null) {
                 Tensor old = initializer.constValue();
-                initializer.setConstValue(value.withSource(old.storage(), old.preserved()));
+                initializer.replaceConstValue(value.withSource(old.storage(), old.preserved()));
             }
         }
     }
