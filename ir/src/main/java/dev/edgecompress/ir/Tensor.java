@@ -176,6 +176,19 @@ public final class Tensor {
         return values;
     }
 
+    /** The values of an integer tensor, INT64 or INT32, as longs. */
+    public long[] toIntegers() {
+        if (type == DataType.INT32) {
+            var view = buffer().asIntBuffer();
+            long[] values = new long[view.remaining()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = view.get(i);
+            }
+            return values;
+        }
+        return toLongArray();
+    }
+
     /** The name stored inside the tensor, or null. Initializers are named by their value. */
     public String name() {
         return name;
