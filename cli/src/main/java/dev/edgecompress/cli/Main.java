@@ -46,6 +46,11 @@ public final class Main {
 
     /** Runs one command line, writing to the given streams; returns the exit code. */
     public static ExitCode run(String[] args, PrintStream out, PrintStream err) {
+        return run(COMMANDS, args, out, err);
+    }
+
+    /** Runs one command line over {@code commands} (tests add commands that fail on purpose). */
+    static ExitCode run(List<Command> commands, String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0) {
             printUsage(err);
             return ExitCode.BAD_INPUT;
@@ -59,10 +64,10 @@ public final class Main {
             out.println("edgecompress " + VERSION);
             return ExitCode.OK;
         }
-        Command command = COMMANDS.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+        Command command = commands.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
         if (command == null) {
             err.println("edgecompress: unknown command '" + name + "'; commands: "
-                    + String.join(", ", COMMANDS.stream().map(Command::name).toList())
+                    + String.join(", ", commands.stream().map(Command::name).toList())
                     + " (see edgecompress --help)");
             return ExitCode.BAD_INPUT;
         }
