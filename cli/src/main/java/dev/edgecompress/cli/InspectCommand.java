@@ -1,12 +1,8 @@
 package dev.edgecompress.cli;
 
-import dev.edgecompress.importer.ModelImporter;
-import dev.edgecompress.ir.Model;
-import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.analysis.CompressionTargets;
-import dev.edgecompress.passes.cleanup.NormalizePass;
 import dev.edgecompress.passes.analysis.ModelSummary;
-import dev.edgecompress.runtime.training.TrainableModel;
+import dev.edgecompress.pipeline.Inspection;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,23 +40,19 @@ final class InspectCommand implements Command {
     @Override
     public ExitCode run(CommandLine line, PrintStream out, PrintStream err) throws Exception {
         Path path = Command.modelArgument(line);
-        Model model = ModelImporter.load(path);
-        // What the passes can reach is what they will see: the model after normalization.
-        Model normalized = ModelImporter.load(path);
-        new NormalizePass().run(normalized, PassContext.quiet());
-        ModelSummary summary = ModelSummary.of(model, CompressionTargets.of(normalized));
-        ModelFiles files = ModelFiles.of(path, model);
-        List<String> untrainable = TrainableModel.unsupported(model);
+        Inspection inspection = Inspection.of(path);
+        ModelSummary summary = inspection.summary();
+        List<String> untrainable = inspection.untrainable();
         if (line.hasOption("json")) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("file", path.toString());
-            json.put("bytes", files.modelBytes());
-            json.put("external_data_bytes", files.externalBytes());
+            json.put("bytes", inspection.modelBytes());
+            json.put("external_data_bytes", inspection.externalBytes());
             json.put("summary", summary);
             json.put("training", Map.of("translatable", untrainable.isEmpty(), "unsupported_nodes", untrainable));
             out.println(Json.write(json));
         } else {
-            printTable(path, files, summary, out);
+            printTable(inspection, out);
             out.println();
             if (untrainable.isEmpty()) {
                 out.println("Fine-tuning: every operator translates to TensorFlow");
@@ -78,9 +70,11 @@ final class InspectCommand implements Command {
     /** Untrainable nodes listed in the table; JSON lists them all. */
     private static final int UNTRAINABLE_LISTED = 20;
 
-    private static void printTable(Path path, ModelFiles files, ModelSummary s, PrintStream out) {
-        row(out, "Model", path + "  (" + bytes(files.modelBytes())
-                + (files.externalBytes() > 0 ? " + " + bytes(files.externalBytes()) + " external data" : "") + ")");
+    private static void printTable(Inspection inspection, PrintStream out) {
+        ModelSummary s = inspection.summary();
+        row(out, "Model", inspection.file() + "  (" + bytes(inspection.modelBytes())
+                + (inspection.externalBytes() > 0 ? " + " + bytes(inspection.externalBytes()) + " external data" : "")
+                + ")");
         row(out, "IR version", String.valueOf(s.irVersion()));
         row(out, "Opsets", s.opsets().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", ")));
