@@ -50,6 +50,9 @@ public final class Compressor {
     private final Path source;
     private final Model model;
     private final List<Pass> passes = new ArrayList<>();
+    /** The quantize step that keeps float what int8 slows down, and its pass; null when none asks. */
+    private Step.Quantize keepFaster;
+    private Pass keepFasterPass;
     /** How the training steps added train, checked against the data given before any pass runs. */
     private final List<FineTuneConfig> trainings = new ArrayList<>();
     private List<PassPipeline.Step> steps;
@@ -167,7 +170,15 @@ public final class Compressor {
 
     public Compressor step(Step step) {
         requireNotRun();
-        passes.addAll(step.passes());
+        List<Pass> made = step.passes();
+        passes.addAll(made);
+        if (step instanceof Step.Quantize quantize && quantize.keepFaster()) {
+            if (keepFaster != null) {
+                throw new SettingException("keep_faster", "one quantize step per run may keep float what int8 slows");
+            }
+            keepFaster = quantize;
+            keepFasterPass = made.get(0);
+        }
         if (step.training() != null) {
             trainings.add(step.training());
         }
@@ -206,7 +217,10 @@ public final class Compressor {
                         trainingDevice, stopAtAccuracy, checkpoints));
                 runContext = runContext.withTrainer(trainer);
             }
-            steps = new PassPipeline(withCleanup(passes)).run(model, runContext);
+            List<Pass> all = withCleanup(passes);
+            steps = keepFaster == null ? new PassPipeline(all).run(model, runContext)
+                    : new KeepFaster(all, keepFasterPass, keepFaster, runContext,
+                            calibrationData != null ? calibrationData : training, inputs).run(model);
         }
         return steps;
     }

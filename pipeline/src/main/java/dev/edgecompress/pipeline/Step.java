@@ -1,5 +1,6 @@
 package dev.edgecompress.pipeline;
 
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.cleanup.FoldBatchNormPass;
 import dev.edgecompress.passes.cleanup.FoldConstantsPass;
@@ -88,15 +89,26 @@ public sealed interface Step {
 
     /**
      * int8 quantization: {@code quantize} with mode, calibration, percentile, per_channel,
-     * activations, exclude; qat also takes finetune's training fields.
+     * activations, exclude, keep_faster; qat also takes finetune's training fields.
      *
      * @param training how quantization-aware training trains; null unless the mode is qat
+     * @param keepFaster whether the weighted nodes whose int8 form is slower than float, measured on
+     *     ONNX Runtime, stay float ({@link KeepFaster}); static and dynamic only
      */
-    record Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training) implements Step {
+    record Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training, boolean keepFaster)
+            implements Step {
         public Quantize {
             if ((mode == QuantizeMode.QAT) != (training != null)) {
                 throw new IllegalArgumentException("quantization-aware training, and only it, takes training settings");
             }
+            if (keepFaster && mode == QuantizeMode.QAT) {
+                throw new SettingException("keep_faster", "measures static or dynamic int8; quantization-aware"
+                        + " training would train once per measurement");
+            }
+        }
+
+        public Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training) {
+            this(mode, config, training, false);
         }
 
         @Override
@@ -117,7 +129,7 @@ public sealed interface Step {
         public Quantize withExclude(Collection<String> names) {
             Set<String> exclude = new LinkedHashSet<>(config.exclude());
             exclude.addAll(names);
-            return new Quantize(mode, config.withExclude(exclude), training);
+            return new Quantize(mode, config.withExclude(exclude), training, keepFaster);
         }
     }
 

@@ -29,8 +29,10 @@ import java.util.Set;
  * prune        method: magnitude | l1 | channels, sparsity (of weights; of channels for channels),
  *              layers {name: sparsity} (magnitude, channels), skip [names], min_elements
  * quantize     mode: static | dynamic | qat, calibration: minmax | percentile | entropy, percentile,
- *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types];
- *              qat (quantization-aware training, then static) also takes finetune's training fields,
+ *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types],
+ *              keep_faster (static, dynamic: leave float the weighted nodes whose int8 form runs slower,
+ *              measured on ONNX Runtime); qat (quantization-aware training, then static) also takes
+ *              finetune's training fields,
  *              with epochs 2 and lr 0.00001 by default
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
@@ -134,7 +136,7 @@ public final class StepParser {
 
     /** The fields of a quantize step that say how to quantize (qat adds the training fields). */
     public static final Set<String> QUANTIZATION_KEYS = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(
-            List.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude")));
+            List.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude", "keep_faster")));
 
     private static Step.Quantize quantize(Map<String, Object> p) {
         String mode = string(p, "mode", "static");
@@ -155,9 +157,10 @@ public final class StepParser {
                 number(p, "percentile", QuantizationConfig.DEFAULT_PERCENTILE), (Boolean) perChannel,
                 activations.equals("int8"), names(p, "exclude"));
         return switch (mode) {
-            case "static" -> new Step.Quantize(Step.QuantizeMode.STATIC, config, null);
-            case "dynamic" -> new Step.Quantize(Step.QuantizeMode.DYNAMIC, config, null);
-            case "qat" -> new Step.Quantize(Step.QuantizeMode.QAT, config, training(p, QAT_EPOCHS, QAT_LEARNING_RATE));
+            case "static" -> new Step.Quantize(Step.QuantizeMode.STATIC, config, null, flag(p, "keep_faster"));
+            case "dynamic" -> new Step.Quantize(Step.QuantizeMode.DYNAMIC, config, null, flag(p, "keep_faster"));
+            case "qat" -> new Step.Quantize(Step.QuantizeMode.QAT, config, training(p, QAT_EPOCHS, QAT_LEARNING_RATE),
+                    flag(p, "keep_faster"));
             default -> throw new SettingException("mode", "must be static, dynamic or qat, got '" + mode + "'");
         };
     }

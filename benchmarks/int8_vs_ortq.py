@@ -1,0 +1,125 @@
+"""int8 by edgecompress against ONNX Runtime's own quantizer, side by side: for each model, both
+quantize statically (QDQ, weights int8 per channel, activations uint8, MinMax) from the same
+calibration samples; then size, accuracy (top-1 on labelled data, else the lowest output SQNR
+against float on held-out samples, computed identically for both here) and the speedup over float,
+timed by Int8SpeedBenchmark with the float model and both int8 models in one ONNX Runtime process.
+
+Usage: python3 int8_vs_ortq.py WORK CLI_JAR CLASSPATH MODEL:KIND:BATCHES...
+  KIND fashion: Fashion-MNIST images, calibrated on test-models/fashion_mnist_calib_512.npz and
+                judged by top-1 on test-models/fashion_mnist_test_2k.npz
+  KIND image224: 1x3x224x224 images uniform in [0, 1), 32 to calibrate, 16 others to judge by SQNR
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+import onnxruntime as ort
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+work, jar, classpath = sys.argv[1:4]
+specs = sys.argv[4:]
+rng = np.random.default_rng(7)
+
+
+class Reader(CalibrationDataReader):
+    def __init__(self, batches):
+        self.items = iter(batches)
+
+    def get_next(self):
+        return next(self.items, None)
+
+
+def data(kind, name):
+    """(calibration .npz for edgecompress, calibration batches for ONNX Runtime, judge samples, labels)."""
+    if kind == "fashion":
+        calib = np.load("test-models/fashion_mnist_calib_512.npz")["input"]
+        test = np.load("test-models/fashion_mnist_test_2k.npz")
+        path = "test-models/fashion_mnist_calib_512.npz"
+        return path, [{"input": calib[i:i + 64]} for i in range(0, len(calib), 64)], test["input"], test["labels"]
+    images = rng.random((48, 3, 224, 224), dtype=np.float32)
+    path = f"{work}/{name}_calib.npz"
+    np.savez(path, input=images[:32])
+    return path, [{"input": images[i:i + 8]} for i in range(0, 32, 8)], images[32:], None
+
+
+def judge(model, samples, labels, reference=None):
+    """(top-1 % or None without labels, SQNR dB against the reference outputs or None, outputs)."""
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    outputs = np.concatenate([session.run(None, {"input": samples[i:i + 64]})[0]
+                              for i in range(0, len(samples), 64)])
+    top1 = None if labels is None else float((outputs.argmax(1) == labels).mean() * 100)
+    if reference is None:
+        return top1, None, outputs
+    noise = float(((reference.astype(np.float64) - outputs) ** 2).sum())
+    signal = float((reference.astype(np.float64) ** 2).sum())
+    return top1, (float("inf") if noise == 0 else 10 * np.log10(signal / noise)), outputs
+
+
+def speed(batches, models):
+    """{(label, batch): (speedup, low, high)} from one Int8SpeedBenchmark process."""
+    result = subprocess.run(["java", "-cp", classpath, "dev.edgecompress.benchmarks.Int8SpeedBenchmark", batches,
+                             models[0]] + [f"{label}={path}" for label, path in models[1:]],
+                            capture_output=True, text=True, check=True)
+    out = {}
+    for line in result.stdout.splitlines():
+        fields = dict(re.findall(r"(\w+)=(\S+)", line))
+        out[(fields["model"], int(fields["batch"]))] = (float(fields["speedup"]), float(fields["low"]),
+                                                        float(fields["high"]))
+    return out
+
+
+rows = []
+for spec in specs:
+    path, kind, batches = spec.split(":")
+    name = os.path.basename(path)[:-5]
+    calib_npz, calib_batches, samples, labels = data(kind, name)
+    variants = {"ours": [], "ours_kf": [",keep_faster=1"]}
+    files = {}
+    for variant, extra in variants.items():
+        files[variant] = f"{work}/{name}.{variant}.onnx"
+        subprocess.run(["java", "-jar", jar, "compress", path, "-o", files[variant], "--quantize",
+                        "static" + "".join(extra), "--calib", calib_npz],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prepared = f"{work}/{name}.prepared.onnx"
+    ortq = f"{work}/{name}.ortq.onnx"
+    try:
+        quant_pre_process(path, prepared)
+        quantize_static(prepared, ortq, Reader(calib_batches), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        files["ortq"] = ortq
+        ortq_error = None
+    except Exception as e:  # noqa: BLE001 - the peer's failure is a result to report
+        ortq_error = str(e).splitlines()[0][:60]
+    float_top1, _, reference = judge(path, samples, labels)
+    scores = {v: judge(f, samples, labels, reference)[:2] for v, f in files.items()}
+    timing = speed(batches, [path] + list(files.items()))
+    rows.append((name, batches, os.path.getsize(path), {v: os.path.getsize(f) for v, f in files.items()},
+                 float_top1, scores, timing, ortq_error))
+    print(f"done {name}", file=sys.stderr)
+
+order = ["ours", "ours_kf", "ortq"]
+print("| model | size KiB: float / ours / ours keep_faster / ORT | top-1 %: float / ours / kf / ORT;"
+      " SQNR dB: ours / kf / ORT | speedup over float: ours / ours keep_faster / ORT (95% interval) |")
+print("|---|---|---|---|")
+for name, batches, size_f, sizes, f_top1, scores, timing, error in rows:
+    size = f"{size_f / 1024:,.0f} / " + " / ".join(f"{sizes[v] / 1024:,.0f}" if v in sizes else "-" for v in order)
+    def fmt(v, i, digits):
+        value = scores.get(v, (None, None))[i]
+        return "-" if value is None else f"{value:.{digits}f}"
+    accuracy = ("" if f_top1 is None else f"{f_top1:.2f} / " + " / ".join(fmt(v, 0, 2) for v in order) + "; ") + \
+        " / ".join(fmt(v, 1, 1) for v in order) + " dB"
+    cells = []
+    for batch in map(int, batches.split(",")):
+        parts = []
+        for v in order:
+            t = timing.get((v, batch))
+            parts.append("-" if t is None else f"{t[0]:.2f}x ({t[1]:.2f}-{t[2]:.2f})")
+        cells.append(f"b{batch}: " + " / ".join(parts))
+    print(f"| {name} | {size} | {accuracy} | {'<br>'.join(cells)} |")
+    if error:
+        print(f"|  | ONNX Runtime's quantizer fails: {error} | | |")

@@ -1,0 +1,67 @@
+package dev.edgecompress.benchmarks;
+
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.Latency;
+import dev.edgecompress.runtime.Progress;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.SyntheticInputs;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Times a float model and its int8 versions side by side in one ONNX Runtime process: sessions
+ * with intra-op spinning off, run alternately on the same made-up inputs, rounds until every
+ * median's 95% interval is within 1% (or the time limit), as {@code validate} times them. Prints
+ * one line per model and batch: median milliseconds, and the speedup over float with its interval.
+ *
+ * <pre>Int8SpeedBenchmark BATCH[,BATCH...] FLOAT.onnx LABEL=INT8.onnx...</pre>
+ */
+public final class Int8SpeedBenchmark {
+
+    private Int8SpeedBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<Integer> batches = new ArrayList<>();
+        for (String batch : args[0].split(",")) {
+            batches.add(Integer.parseInt(batch));
+        }
+        List<String> labels = new ArrayList<>(List.of("float"));
+        List<Path> models = new ArrayList<>(List.of(Path.of(args[1])));
+        for (int i = 2; i < args.length; i++) {
+            String[] labelled = args[i].split("=", 2);
+            labels.add(labelled[0]);
+            models.add(Path.of(labelled[1]));
+        }
+        SessionConfig config = SessionConfig.defaults().withoutSpinning();
+        List<InferenceSession> sessions = new ArrayList<>();
+        try {
+            for (Path model : models) {
+                sessions.add(InferenceSession.open(model, config));
+            }
+            for (int batch : batches) {
+                Map<String, Tensor> feeds = SyntheticInputs.of(sessions.get(0).inputs(), SyntheticInputs.Overrides.NONE,
+                        batch, 7);
+                List<Map<String, Tensor>> allFeeds = sessions.stream().map(s -> feeds).toList();
+                List<Latency.Stats> stats = Latency.measure(sessions, allFeeds, Latency.Plan.defaults(), Progress.NONE);
+                Latency.Stats reference = stats.get(0);
+                for (int m = 0; m < models.size(); m++) {
+                    Latency.Stats s = stats.get(m);
+                    System.out.println(String.format(Locale.ROOT,
+                            "%s batch=%d model=%s median_ms=%.4f speedup=%.3f low=%.3f high=%.3f runs=%d",
+                            models.get(0).getFileName(), batch, labels.get(m), s.medianMs(),
+                            reference.medianMs() / s.medianMs(), reference.medianLowMs() / s.medianHighMs(),
+                            reference.medianHighMs() / s.medianLowMs(), s.runs()));
+                }
+            }
+        } finally {
+            for (InferenceSession session : sessions) {
+                session.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package dev.edgecompress.pipeline;
+
+import dev.edgecompress.exporter.ModelExporter;
+import dev.edgecompress.importer.ModelFormatException;
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.DataFormatException;
+import dev.edgecompress.ir.data.Dataset;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.Latency;
+import dev.edgecompress.runtime.Progress;
+import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.SyntheticInputs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Quantization that keeps float where int8 runs slower ({@code keep_faster}), measured: the
+ * passes before the quantize step run once; from that model, the quantize step and the passes
+ * after it run again for each candidate set of float nodes, and the result is timed against the
+ * best so far in one ONNX Runtime process (sessions alternating, spinning off) at batch 1 and 64.
+ * First each weighted op type is tried in float as a whole (ONNX Runtime's int8 kernels for small
+ * convolutions can be several times slower than its float ones), then each weighted node, largest
+ * first. A candidate is kept only when it is faster at one batch by more than the timing's noise
+ * and slower at none.
+ */
+final class KeepFaster {
+
+    /** The batch sizes timed, as validation times them by default. */
+    static final List<Integer> BATCHES = List.of(1, 64);
+    /** Weighted nodes tried one by one, largest first. */
+    static final int MAX_NODE_TRIALS = 24;
+    /** A candidate must be this much faster at some batch, and no slower than this at any. */
+    static final double GAIN = 1.03;
+    static final double TOLERANCE = 0.98;
+    private static final Latency.Plan PLAN = new Latency.Plan(5, 50, 0.3, 3);
+    private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
+
+    private final List<Pass> before;
+    private final Step.Quantize quantize;
+    private final List<Pass> after;
+    private final PassContext context;
+    private final Timing timing;
+
+    /** Times a candidate model (the nodes named left float) against the best so far. */
+    @FunctionalInterface
+    interface Timing {
+        Comparison compare(byte[] best, byte[] trial, Set<String> floatNodes);
+    }
+
+    /**
+     * @param passes every pass of the run, the quantize step's among them
+     * @param data samples to time on (their first ones), or null for made-up inputs
+     */
+    KeepFaster(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Dataset data,
+            SyntheticInputs.Overrides overrides) {
+        this(passes, quantizePass, quantize, context, (best, trial, floatNodes) -> compare(best, trial, data,
+                overrides));
+    }
+
+    KeepFaster(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Timing timing) {
+        int at = passes.indexOf(quantizePass);
+        this.before = passes.subList(0, at);
+        this.quantize = quantize;
+        this.after = passes.subList(at + 1, passes.size());
+        this.context = context;
+        this.timing = timing;
+    }
+
+    /** Runs the passes on {@code model}, with the quantize step leaving float what the timing says. */
+    List<PassPipeline.Step> run(Model model) {
+        List<PassPipeline.Step> steps = new ArrayList<>(new PassPipeline(before).run(model, context));
+        Path snapshot = null;
+        try {
+            snapshot = Files.createTempFile("edgecompress-keep-faster", ".onnx");
+            ModelExporter.write(model, snapshot);
+            List<String> kept = new ArrayList<>();
+            List<String> trials = new ArrayList<>();
+            byte[] best = trial(snapshot, Set.of());
+            for (Candidate candidate : candidates(model)) {
+                if (kept.contains(candidate.opType())) {
+                    continue; // its op type is float already
+                }
+                Set<String> floatNodes = new LinkedHashSet<>(kept);
+                floatNodes.add(candidate.name());
+                context.progress("keep_faster: " + candidate.name() + " in float",
+                        (double) trials.size() / MAX_NODE_TRIALS);
+                byte[] trial = trial(snapshot, floatNodes);
+                Comparison comparison = timing.compare(best, trial, floatNodes);
+                trials.add(candidate.name() + ": " + comparison);
+                if (comparison.faster()) {
+                    kept.add(candidate.name());
+                    best = trial;
+                }
+            }
+            List<PassPipeline.Step> tail = new PassPipeline(passesLeaving(new LinkedHashSet<>(kept))).run(model,
+                    context);
+            Map<String, Object> details = new LinkedHashMap<>(tail.get(0).changed());
+            details.put("kept_float", kept);
+            details.put("keep_faster_trials", trials);
+            PassPipeline.Step first = tail.get(0);
+            List<String> warnings = new ArrayList<>(first.warnings());
+            if (warnings.removeIf(w -> w.startsWith(first.pass() + " changed nothing"))) {
+                warnings.add(first.pass() + " left every weighted node float (" + String.join(", ", kept)
+                        + "): their int8 forms ran slower than float on ONNX Runtime (keep_faster; the report's"
+                        + " keep_faster_trials has the timings)");
+            }
+            steps.add(new PassPipeline.Step(first.pass(), first.params(), first.seconds(), details, warnings));
+            steps.addAll(tail.subList(1, tail.size()));
+            return steps;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (snapshot != null) {
+                snapshot.toFile().delete();
+            }
+        }
+    }
+
+    /** A name to leave float: an op type (every node of it), or a node's with its op type. */
+    private record Candidate(String name, String opType) {
+    }
+
+    /**
+     * What to try in float, in order: each weighted op type as a whole, then the named weighted
+     * nodes, largest weight first.
+     */
+    private static List<Candidate> candidates(Model model) {
+        Set<String> types = new LinkedHashSet<>();
+        List<Node> nodes = new ArrayList<>();
+        for (Node node : model.graph().allNodes()) {
+            if (WEIGHTED.contains(node.opType()) && node.normalizedDomain().isEmpty() && node.input(1) != null
+                    && node.input(1).constValue() != null) {
+                types.add(node.opType());
+                if (node.name() != null && !node.name().isEmpty()) {
+                    nodes.add(node);
+                }
+            }
+        }
+        nodes.sort(Comparator.comparingLong((Node n) -> -n.input(1).constValue().elementCount()));
+        List<Candidate> candidates = new ArrayList<>();
+        types.forEach(type -> candidates.add(new Candidate(type, null)));
+        nodes.stream().limit(MAX_NODE_TRIALS).forEach(n -> candidates.add(new Candidate(n.name(), n.opType())));
+        return candidates;
+    }
+
+    private List<Pass> passesLeaving(Set<String> floatNodes) {
+        List<Pass> passes = new ArrayList<>(quantize.withExclude(floatNodes).passes());
+        passes.addAll(after);
+        return passes;
+    }
+
+    /** The quantize step and what follows it, on a fresh copy of the snapshot, leaving {@code floatNodes} float. */
+    private byte[] trial(Path snapshot, Set<String> floatNodes) throws IOException {
+        Model copy;
+        try {
+            copy = ModelImporter.load(snapshot);
+        } catch (ModelFormatException e) {
+            throw new IllegalStateException("the model before quantization does not read back: " + e.getMessage(), e);
+        }
+        new PassPipeline(passesLeaving(floatNodes)).run(copy, context);
+        return ModelExporter.toBytes(copy);
+    }
+
+    /** How a trial compares with the best so far: its speedup at each batch, with the intervals. */
+    record Comparison(Map<Integer, double[]> speedups) {
+
+        /** Faster beyond the noise at some batch, slower at none. */
+        boolean faster() {
+            boolean gain = speedups.values().stream().anyMatch(s -> s[1] >= GAIN);
+            boolean loss = speedups.values().stream().anyMatch(s -> s[0] < TOLERANCE);
+            return gain && !loss;
+        }
+
+        @Override
+        public String toString() {
+            List<String> parts = new ArrayList<>();
+            speedups.forEach((batch, s) -> parts.add(String.format(Locale.ROOT, "batch %d %.2fx (%.2f-%.2f)", batch,
+                    s[0], s[1], s[2])));
+            return String.join(", ", parts) + (faster() ? ", kept" : "");
+        }
+    }
+
+    /** {@code trial}'s speed against {@code best}'s, timed alternately in one ONNX Runtime process. */
+    private static Comparison compare(byte[] best, byte[] trial, Dataset data, SyntheticInputs.Overrides overrides) {
+        SessionConfig config = SessionConfig.defaults().withoutSpinning();
+        Map<Integer, double[]> speedups = new LinkedHashMap<>();
+        try (InferenceSession a = InferenceSession.open(best, config);
+                InferenceSession b = InferenceSession.open(trial, config)) {
+            for (int batch : BATCHES) {
+                Map<String, Tensor> feeds = data != null ? data.bind(a.inputs()).firstBatch(batch)
+                        : SyntheticInputs.of(a.inputs(), overrides, batch, 17);
+                List<Latency.Stats> stats = Latency.measure(List.of(a, b), List.of(feeds, feeds), PLAN, Progress.NONE);
+                Latency.Stats s = stats.get(0);
+                Latency.Stats t = stats.get(1);
+                speedups.putIfAbsent(SyntheticInputs.batchOf(feeds), new double[] {s.medianMs() / t.medianMs(),
+                    s.medianLowMs() / t.medianHighMs(), s.medianHighMs() / t.medianLowMs()});
+            }
+        } catch (DataFormatException e) {
+            throw new IllegalStateException("the data no longer fit the model: " + e.getMessage(), e);
+        }
+        return new Comparison(speedups);
+    }
+}

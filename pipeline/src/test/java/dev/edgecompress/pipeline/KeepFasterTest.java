@@ -1,0 +1,133 @@
+package dev.edgecompress.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.edgecompress.ir.DataType;
+import dev.edgecompress.ir.Model;
+import dev.edgecompress.ir.ModelBuilder;
+import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.Value;
+import dev.edgecompress.ir.data.Dataset;
+import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.PassContext;
+import dev.edgecompress.passes.PassPipeline;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The search of {@code keep_faster}, with the timing replaced by a rule (real timings are the
+ * benchmark's business, docs/BENCHMARKS.md): what the rule says is faster stays float, the rest
+ * int8, and the report lists every trial.
+ */
+class KeepFasterTest {
+
+    /** x -> MatMul "first" (4x8) -> Relu -> MatMul "second" (8x3). */
+    private static Model model() {
+        Random random = new Random(3);
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, -1, 4);
+        Value hidden = b.op("Relu", matMul(b, "first", x, weight(random, 4, 8)));
+        b.output(matMul(b, "second", hidden, weight(random, 8, 3)));
+        return b.build();
+    }
+
+    private static Value matMul(ModelBuilder b, String name, Value x, Tensor w) {
+        Value y = b.op("MatMul", x, b.initializer(name + ".w", w));
+        y.producer().setName(name);
+        return y;
+    }
+
+    private static Tensor weight(Random random, int rows, int columns) {
+        float[] values = new float[rows * columns];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return Tensor.ofFloats(new long[] {rows, columns}, values);
+    }
+
+    private static List<PassPipeline.Step> run(Model model, KeepFaster.Timing timing) throws Exception {
+        Random random = new Random(5);
+        float[] samples = new float[64 * 4];
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = (float) random.nextGaussian();
+        }
+        Dataset data = Dataset.of(Path.of("samples.npz"), Map.of("x", Tensor.ofFloats(new long[] {64, 4}, samples)),
+                null);
+        Step.Quantize quantize = (Step.Quantize) StepParser.parse("quantize", Map.of("mode", "static",
+                "keep_faster", true));
+        Pass quantizePass = quantize.passes().get(0);
+        List<Pass> passes = new ArrayList<>(List.of(quantizePass));
+        passes.addAll(dev.edgecompress.passes.Cleanup.passes());
+        PassContext context = PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, data, 64));
+        return new KeepFaster(passes, quantizePass, quantize, context, timing).run(model);
+    }
+
+    private static Node node(Model model, String name) {
+        return model.graph().nodes().stream().filter(n -> name.equals(n.name())).findFirst().orElseThrow();
+    }
+
+    private static KeepFaster.Comparison speedup(double factor) {
+        Map<Integer, double[]> speedups = new java.util.LinkedHashMap<>();
+        speedups.put(1, new double[] {factor, factor - 0.01, factor + 0.01});
+        speedups.put(64, new double[] {factor, factor - 0.01, factor + 0.01});
+        return new KeepFaster.Comparison(speedups);
+    }
+
+    @Test
+    void leavesFloatWhatTheTimingFindsFasterAndKeepsTheRestInt8() throws Exception {
+        Model model = model();
+        List<Set<String>> tried = new ArrayList<>();
+        List<PassPipeline.Step> steps = run(model, (best, trial, floatNodes) -> {
+            tried.add(floatNodes);
+            return speedup(floatNodes.equals(Set.of("second")) ? 1.5 : 0.8);
+        });
+
+        assertEquals(List.of(Set.of("MatMul"), Set.of("first"), Set.of("second")), tried,
+                "op types first, then nodes, largest weight first");
+        PassPipeline.Step quantize = steps.get(0);
+        assertEquals(List.of("second"), quantize.changed().get("kept_float"));
+        @SuppressWarnings("unchecked")
+        List<String> trials = (List<String>) quantize.changed().get("keep_faster_trials");
+        assertEquals(3, trials.size());
+        assertTrue(trials.get(2).startsWith("second: batch 1 1.50x"), trials.toString());
+        assertEquals(List.of(), quantize.warnings());
+        Node first = node(model, "first");
+        Node second = node(model, "second");
+        assertNotNull(first.input(1).producer(), "first reads its weight through DequantizeLinear");
+        assertEquals("DequantizeLinear", first.input(1).producer().opType());
+        assertNull(second.input(1).producer(), "second keeps its float weight");
+        assertEquals(DataType.FLOAT, second.input(1).constValue().type());
+    }
+
+    @Test
+    void saysSoWhenEveryWeightedNodeStaysFloat() throws Exception {
+        Model model = model();
+        List<PassPipeline.Step> steps = run(model, (best, trial, floatNodes) -> speedup(2.0));
+
+        PassPipeline.Step quantize = steps.get(0);
+        assertEquals(List.of("MatMul"), quantize.changed().get("kept_float"),
+                "every MatMul in float at once; no node trial beats it");
+        assertEquals(1, quantize.warnings().size(), quantize.warnings().toString());
+        assertTrue(quantize.warnings().get(0).contains("left every weighted node float (MatMul): their int8 forms ran"
+                + " slower than float"), quantize.warnings().toString());
+        assertTrue(model.graph().nodes().stream().noneMatch(n -> n.opType().equals("QuantizeLinear")));
+    }
+
+    @Test
+    void aTrialWithinTheNoiseOrSlowerAtOneBatchIsNotKept() {
+        assertTrue(speedup(1.05).faster());
+        assertTrue(!new KeepFaster.Comparison(Map.of(1, new double[] {1.02, 1.01, 1.03})).faster(),
+                "a gain within 3% is noise");
+        assertTrue(!new KeepFaster.Comparison(Map.of(1, new double[] {1.5, 1.4, 1.6}, 64,
+                new double[] {0.9, 0.89, 0.91})).faster(), "faster at batch 1, slower at 64");
+    }
+}
