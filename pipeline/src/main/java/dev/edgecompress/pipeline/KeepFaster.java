@@ -33,7 +33,8 @@ import java.util.Set;
  * Quantization that keeps float where int8 runs slower ({@code keep_faster}), measured: the
  * passes before the quantize step run once; from that model, the quantize step and the passes
  * after it run again for each candidate set of float nodes, and the result is timed against the
- * best so far in one ONNX Runtime process (sessions alternating, spinning off) at batch 1 and 64.
+ * best so far in one ONNX Runtime process (sessions alternating, spinning off) at batch 1 and 64
+ * (8 for large inputs).
  * First each weighted op type is tried in float as a whole (ONNX Runtime's int8 kernels for small
  * convolutions can be several times slower than its float ones), then each weighted node, largest
  * first. A candidate is kept only when it is faster at one batch by more than the timing's noise
@@ -41,14 +42,20 @@ import java.util.Set;
  */
 final class KeepFaster {
 
-    /** The batch sizes timed, as validation times them by default. */
+    /**
+     * The batch sizes timed: 1 and 64, as validation times them by default, or 1 and 8 for inputs
+     * of more than {@link #LARGE_SAMPLE} values a sample (a 224 x 224 image), whose batch of 64
+     * would take seconds a run.
+     */
     static final List<Integer> BATCHES = List.of(1, 64);
+    static final List<Integer> LARGE_BATCHES = List.of(1, 8);
+    static final long LARGE_SAMPLE = 1 << 16;
     /** Weighted nodes tried one by one, largest first. */
-    static final int MAX_NODE_TRIALS = 24;
+    static final int MAX_NODE_TRIALS = 16;
     /** A candidate must be this much faster at some batch, and no slower than this at any. */
     static final double GAIN = 1.03;
     static final double TOLERANCE = 0.98;
-    private static final Latency.Plan PLAN = new Latency.Plan(5, 50, 0.3, 3);
+    private static final Latency.Plan PLAN = new Latency.Plan(2, 20, 0.3, 3);
     private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
 
     private final List<Pass> before;
@@ -202,8 +209,11 @@ final class KeepFaster {
         Map<Integer, double[]> speedups = new LinkedHashMap<>();
         try (InferenceSession a = InferenceSession.open(best, config);
                 InferenceSession b = InferenceSession.open(trial, config)) {
-            for (int batch : BATCHES) {
-                Map<String, Tensor> feeds = data != null ? data.bind(a.inputs()).firstBatch(batch)
+            Map<String, Tensor> one = data != null ? data.bind(a.inputs()).firstBatch(1)
+                    : SyntheticInputs.of(a.inputs(), overrides, 1, 17);
+            long sample = one.values().stream().mapToLong(Tensor::elementCount).sum();
+            for (int batch : sample > LARGE_SAMPLE ? LARGE_BATCHES : BATCHES) {
+                Map<String, Tensor> feeds = batch == 1 ? one : data != null ? data.bind(a.inputs()).firstBatch(batch)
                         : SyntheticInputs.of(a.inputs(), overrides, batch, 17);
                 List<Latency.Stats> stats = Latency.measure(List.of(a, b), List.of(feeds, feeds), PLAN, Progress.NONE);
                 Latency.Stats s = stats.get(0);

@@ -93,13 +93,13 @@ public final class Latency {
         return new int[] {low, high};
     }
 
-    /** Whether every session's median is known to {@link #TARGET_WIDTH} (checked every 64 rounds). */
-    private static boolean narrow(long[][] times, int done) {
+    /** Whether every pool's median is known to {@link #TARGET_WIDTH} (checked every 64 rounds). */
+    private static boolean narrow(long[][] times, int[] counts, int done) {
         if (done % 64 != 0) {
             return false;
         }
-        for (long[] t : times) {
-            if (Stats.of(Arrays.copyOf(t, done)).relativeWidth() > TARGET_WIDTH) {
+        for (int p = 0; p < times.length; p++) {
+            if (Stats.of(Arrays.copyOf(times[p], counts[p])).relativeWidth() > TARGET_WIDTH) {
                 return false;
             }
         }
@@ -109,14 +109,35 @@ public final class Latency {
     /** Times each session on its feeds; returns one {@link Stats} per session, in order. */
     public static List<Stats> measure(List<InferenceSession> sessions, List<Map<String, Tensor>> feeds, Plan plan,
             Progress progress) {
+        return measurePools(sessions.stream().map(List::of).toList(), feeds, plan, progress);
+    }
+
+    /**
+     * Times pools of sessions, each pool one model's sessions on its feeds; returns one {@link Stats}
+     * per pool, over the runs of all its sessions. Two sessions of one file can differ by a few
+     * percent for as long as they live (where their memory landed), so a model timed on several
+     * sessions gets their average bias rather than one session's.
+     */
+    public static List<Stats> measurePools(List<List<InferenceSession>> pools, List<Map<String, Tensor>> feeds,
+            Plan plan, Progress progress) {
+        List<InferenceSession> sessions = new ArrayList<>();
+        List<Integer> poolOf = new ArrayList<>();
+        for (int p = 0; p < pools.size(); p++) {
+            for (InferenceSession session : pools.get(p)) {
+                sessions.add(session);
+                poolOf.add(p);
+            }
+        }
         int n = sessions.size();
         long warmupEnd = System.nanoTime() + (long) (plan.minSeconds() / 4 * 1e9);
         for (int i = 0; i < plan.warmup() || System.nanoTime() < warmupEnd; i++) {
             for (int s = 0; s < n; s++) {
-                sessions.get(s).run(feeds.get(s));
+                sessions.get(s).run(feeds.get(poolOf.get(s)));
             }
         }
-        long[][] times = new long[n][Math.max(plan.runs(), 1024)];
+        int perRound = pools.stream().mapToInt(List::size).max().orElse(1);
+        long[][] times = new long[pools.size()][Math.max(plan.runs(), 1024) * perRound];
+        int[] counts = new int[pools.size()];
         long start = System.nanoTime();
         long minEnd = start + (long) (plan.minSeconds() * 1e9);
         long maxEnd = start + (long) (plan.maxSeconds() * 1e9);
@@ -124,29 +145,29 @@ public final class Latency {
         while (true) {
             long now = System.nanoTime();
             // With no time asked for (--time 0), the runs asked for are enough, however wide the interval.
-            boolean enough = done >= plan.runs() && now >= minEnd && (plan.minSeconds() == 0 || narrow(times, done));
+            boolean enough = done >= plan.runs() && now >= minEnd && (plan.minSeconds() == 0 || narrow(times, counts,
+                    done));
             boolean outOfTime = done >= 5 && now >= maxEnd;
             if (enough || outOfTime || done == MAX_ROUNDS) {
                 break;
             }
-            if (done == times[0].length) {
-                for (int s = 0; s < n; s++) {
-                    times[s] = Arrays.copyOf(times[s], done * 2);
-                }
-            }
             for (int k = 0; k < n; k++) {
                 int s = (k + done) % n;
+                int p = poolOf.get(s);
+                if (counts[p] == times[p].length) {
+                    times[p] = Arrays.copyOf(times[p], times[p].length * 2);
+                }
                 InferenceSession session = sessions.get(s);
                 long before = session.runNanos();
-                session.run(feeds.get(s));
-                times[s][done] = session.runNanos() - before;
+                session.run(feeds.get(p));
+                times[p][counts[p]++] = session.runNanos() - before;
             }
             done++;
             progress.update("timing", Math.min(done, plan.runs()), plan.runs());
         }
         List<Stats> stats = new ArrayList<>();
-        for (long[] t : times) {
-            stats.add(Stats.of(Arrays.copyOf(t, done)));
+        for (int p = 0; p < pools.size(); p++) {
+            stats.add(Stats.of(Arrays.copyOf(times[p], counts[p])));
         }
         return stats;
     }

@@ -12,6 +12,7 @@ import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Latency;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.SessionPool;
 import dev.edgecompress.runtime.SyntheticInputs;
 import dev.edgecompress.runtime.metrics.OutputComparison;
 import java.io.IOException;
@@ -184,7 +185,8 @@ public final class Validation {
                 }
                 if (measureLatency) {
                     for (int batch : latencyBatches) {
-                        latency.add(time(ep, batch, ref, cand, data));
+                        latency.add(time(ep, batch, ref, cand, config, data,
+                                referenceStats.bytes() + candidateStats.bytes() <= POOLED_BYTES));
                     }
                 }
             }
@@ -216,14 +218,31 @@ public final class Validation {
                 Double.isInfinite(sqnr) ? null : sqnr, result.totalNanos() / 1e9, result.runtimeShare(), outputs);
     }
 
-    private LatencyRow time(ExecutionProvider ep, int batch, InferenceSession ref, InferenceSession cand, Dataset data)
-            throws DataFormatException {
+    /**
+     * Sessions timed per model: two sessions of one file can differ by a few percent for as long as
+     * they live, so each model is timed on three and gets their average (docs/BENCHMARKS.md, latency
+     * method); models over {@link #POOLED_BYTES} together (with external data) get one.
+     */
+    static final int SESSIONS_PER_MODEL = 3;
+    static final long POOLED_BYTES = 256L << 20;
+
+    private LatencyRow time(ExecutionProvider ep, int batch, InferenceSession ref, InferenceSession cand,
+            SessionConfig config, Dataset data, boolean pooled) throws DataFormatException {
         Map<String, Tensor> refFeeds = data != null ? data.bind(ref.inputs()).firstBatch(batch)
                 : SyntheticInputs.of(ref.inputs(), inputs, batch, 7);
         Map<String, Tensor> candFeeds = data != null ? data.bind(cand.inputs()).firstBatch(batch)
                 : SyntheticInputs.of(cand.inputs(), inputs, batch, 7);
         int actualBatch = SyntheticInputs.batchOf(refFeeds);
-        List<Latency.Stats> stats = Latency.measure(List.of(ref, cand), List.of(refFeeds, candFeeds), plan, progress);
+        int extra = pooled ? SESSIONS_PER_MODEL - 1 : 0;
+        List<Latency.Stats> stats;
+        try (SessionPool refs = SessionPool.open(reference, config, extra);
+                SessionPool cands = SessionPool.open(candidate, config, extra)) {
+            List<InferenceSession> refPool = new ArrayList<>(List.of(ref));
+            refPool.addAll(refs.sessions());
+            List<InferenceSession> candPool = new ArrayList<>(List.of(cand));
+            candPool.addAll(cands.sessions());
+            stats = Latency.measurePools(List.of(refPool, candPool), List.of(refFeeds, candFeeds), plan, progress);
+        }
         Latency.Stats r = stats.get(0);
         Latency.Stats c = stats.get(1);
         return new LatencyRow(ep.id(), actualBatch, r.runs(), r.medianMs(), r.p90Ms(), c.medianMs(), c.p90Ms(),
