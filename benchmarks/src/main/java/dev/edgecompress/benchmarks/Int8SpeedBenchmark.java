@@ -5,6 +5,7 @@ import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Latency;
 import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
+import dev.edgecompress.runtime.SessionPool;
 import dev.edgecompress.runtime.SyntheticInputs;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,14 +14,18 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Times a float model and its int8 versions side by side in one ONNX Runtime process: sessions
- * with intra-op spinning off, run alternately on the same made-up inputs, rounds until every
- * median's 95% interval is within 1% (or the time limit), as {@code validate} times them. Prints
+ * Times a float model and its int8 versions side by side in one ONNX Runtime process: three
+ * sessions per model with intra-op spinning off, run alternately on the same made-up inputs,
+ * rounds until every median's 95% interval is within 1% (or the time limit), as {@code validate}
+ * times them. Prints
  * one line per model and batch: median milliseconds, and the speedup over float with its interval.
  *
  * <pre>Int8SpeedBenchmark BATCH[,BATCH...] FLOAT.onnx LABEL=INT8.onnx...</pre>
  */
 public final class Int8SpeedBenchmark {
+
+    /** Sessions per model, as validation times them: one session's placement bias averages out. */
+    private static final int SESSIONS_PER_MODEL = 3;
 
     private Int8SpeedBenchmark() {
     }
@@ -38,16 +43,18 @@ public final class Int8SpeedBenchmark {
             models.add(Path.of(labelled[1]));
         }
         SessionConfig config = SessionConfig.defaults().withoutSpinning();
-        List<InferenceSession> sessions = new ArrayList<>();
+        List<SessionPool> pools = new ArrayList<>();
         try {
             for (Path model : models) {
-                sessions.add(InferenceSession.open(model, config));
+                pools.add(SessionPool.open(model, config, SESSIONS_PER_MODEL));
             }
+            List<List<InferenceSession>> sessions = pools.stream().map(SessionPool::sessions).toList();
             for (int batch : batches) {
-                Map<String, Tensor> feeds = SyntheticInputs.of(sessions.get(0).inputs(), SyntheticInputs.Overrides.NONE,
-                        batch, 7);
+                Map<String, Tensor> feeds = SyntheticInputs.of(sessions.get(0).get(0).inputs(),
+                        SyntheticInputs.Overrides.NONE, batch, 7);
                 List<Map<String, Tensor>> allFeeds = sessions.stream().map(s -> feeds).toList();
-                List<Latency.Stats> stats = Latency.measure(sessions, allFeeds, Latency.Plan.defaults(), Progress.NONE);
+                List<Latency.Stats> stats = Latency.measurePools(sessions, allFeeds, Latency.Plan.defaults(),
+                        Progress.NONE);
                 Latency.Stats reference = stats.get(0);
                 for (int m = 0; m < models.size(); m++) {
                     Latency.Stats s = stats.get(m);
@@ -59,9 +66,7 @@ public final class Int8SpeedBenchmark {
                 }
             }
         } finally {
-            for (InferenceSession session : sessions) {
-                session.close();
-            }
+            pools.forEach(SessionPool::close);
         }
     }
 }

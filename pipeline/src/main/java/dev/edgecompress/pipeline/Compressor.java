@@ -177,7 +177,7 @@ public final class Compressor {
                 throw new SettingException("keep_faster", "one quantize step per run may keep float what int8 slows");
             }
             keepFaster = quantize;
-            keepFasterPass = made.get(0);
+            keepFasterPass = made.get(made.size() - 1);
         }
         if (step.training() != null) {
             trainings.add(step.training());

@@ -166,8 +166,10 @@ final class KeepFaster {
         return candidates;
     }
 
+    /** The quantization pass leaving {@code floatNodes} float (the step's fusion ran before), then the rest. */
     private List<Pass> passesLeaving(Set<String> floatNodes) {
-        List<Pass> passes = new ArrayList<>(quantize.withExclude(floatNodes).passes());
+        List<Pass> made = quantize.withExclude(floatNodes).passes();
+        List<Pass> passes = new ArrayList<>(List.of(made.get(made.size() - 1)));
         passes.addAll(after);
         return passes;
     }

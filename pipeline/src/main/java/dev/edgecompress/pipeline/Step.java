@@ -8,6 +8,7 @@ import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
 import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.FineTuningPass;
+import dev.edgecompress.passes.fusion.TransformerFusionPass;
 import dev.edgecompress.passes.lowrank.LowRankConfig;
 import dev.edgecompress.passes.lowrank.LowRankFactorizationPass;
 import dev.edgecompress.passes.pruning.ChannelPruningPass;
@@ -94,9 +95,12 @@ public sealed interface Step {
      * @param training how quantization-aware training trains; null unless the mode is qat
      * @param keepFaster whether the weighted nodes whose int8 form is slower than float, measured on
      *     ONNX Runtime, stay float ({@link KeepFaster}); static and dynamic only
+     * @param fuse whether ONNX Runtime's fused transformer kernels (attention, skip layer
+     *     normalization, GELU) replace the subgraphs that spell them out first
+     *     ({@link TransformerFusionPass}); static and dynamic only, on by default
      */
-    record Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training, boolean keepFaster)
-            implements Step {
+    record Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training, boolean keepFaster,
+            boolean fuse) implements Step {
         public Quantize {
             if ((mode == QuantizeMode.QAT) != (training != null)) {
                 throw new IllegalArgumentException("quantization-aware training, and only it, takes training settings");
@@ -105,10 +109,15 @@ public sealed interface Step {
                 throw new SettingException("keep_faster", "measures static or dynamic int8; quantization-aware"
                         + " training would train once per measurement");
             }
+            if (fuse && mode == QuantizeMode.QAT) {
+                throw new SettingException("fuse", "applies to static or dynamic int8; training does not run"
+                        + " ONNX Runtime's fused kernels");
+            }
         }
 
+        /** Without keep_faster; fused kernels for static and dynamic int8. */
         public Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training) {
-            this(mode, config, training, false);
+            this(mode, config, training, false, mode != QuantizeMode.QAT);
         }
 
         @Override
@@ -116,20 +125,22 @@ public sealed interface Step {
             return "quantize";
         }
 
+        /** The fusion when asked for, then the quantization pass (last: {@link KeepFaster} relies on it). */
         @Override
         public List<Pass> passes() {
-            return List.of(switch (mode) {
+            Pass quantize = switch (mode) {
                 case STATIC -> new StaticQuantizationPass(config);
                 case DYNAMIC -> new DynamicQuantizationPass(config);
                 case QAT -> new QuantizationAwareTrainingPass(config, training);
-            });
+            };
+            return fuse ? List.of(new TransformerFusionPass(), quantize) : List.of(quantize);
         }
 
         /** This step with {@code names} also left in float. */
         public Quantize withExclude(Collection<String> names) {
             Set<String> exclude = new LinkedHashSet<>(config.exclude());
             exclude.addAll(names);
-            return new Quantize(mode, config.withExclude(exclude), training, keepFaster);
+            return new Quantize(mode, config.withExclude(exclude), training, keepFaster, fuse);
         }
     }
 

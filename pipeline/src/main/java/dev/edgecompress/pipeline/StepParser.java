@@ -31,7 +31,8 @@ import java.util.Set;
  * quantize     mode: static | dynamic | qat, calibration: minmax | percentile | entropy, percentile,
  *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types],
  *              keep_faster (static, dynamic: leave float the weighted nodes whose int8 form runs slower,
- *              measured on ONNX Runtime); qat (quantization-aware training, then static) also takes
+ *              measured on ONNX Runtime), fuse (static, dynamic: ONNX Runtime's fused transformer
+ *              kernels first; default true); qat (quantization-aware training, then static) also takes
  *              finetune's training fields,
  *              with epochs 2 and lr 0.00001 by default
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
@@ -136,7 +137,7 @@ public final class StepParser {
 
     /** The fields of a quantize step that say how to quantize (qat adds the training fields). */
     public static final Set<String> QUANTIZATION_KEYS = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(
-            List.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude", "keep_faster")));
+            List.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude", "keep_faster", "fuse")));
 
     private static Step.Quantize quantize(Map<String, Object> p) {
         String mode = string(p, "mode", "static");
@@ -157,10 +158,12 @@ public final class StepParser {
                 number(p, "percentile", QuantizationConfig.DEFAULT_PERCENTILE), (Boolean) perChannel,
                 activations.equals("int8"), names(p, "exclude"));
         return switch (mode) {
-            case "static" -> new Step.Quantize(Step.QuantizeMode.STATIC, config, null, flag(p, "keep_faster"));
-            case "dynamic" -> new Step.Quantize(Step.QuantizeMode.DYNAMIC, config, null, flag(p, "keep_faster"));
+            case "static" -> new Step.Quantize(Step.QuantizeMode.STATIC, config, null, flag(p, "keep_faster"),
+                    flag(p, "fuse", true));
+            case "dynamic" -> new Step.Quantize(Step.QuantizeMode.DYNAMIC, config, null, flag(p, "keep_faster"),
+                    flag(p, "fuse", true));
             case "qat" -> new Step.Quantize(Step.QuantizeMode.QAT, config, training(p, QAT_EPOCHS, QAT_LEARNING_RATE),
-                    flag(p, "keep_faster"));
+                    flag(p, "keep_faster"), flag(p, "fuse"));
             default -> throw new SettingException("mode", "must be static, dynamic or qat, got '" + mode + "'");
         };
     }
@@ -284,9 +287,13 @@ public final class StepParser {
         return number.doubleValue();
     }
 
-    /** A flag: true or false in a recipe, 1 or 0 on the command line. */
+    /** A flag: true or false in a recipe, 1 or 0 on the command line; false when absent. */
     private static boolean flag(Map<String, Object> p, String field) {
-        Object value = p.getOrDefault(field, Boolean.FALSE);
+        return flag(p, field, false);
+    }
+
+    private static boolean flag(Map<String, Object> p, String field, boolean absent) {
+        Object value = p.getOrDefault(field, absent);
         if (value instanceof Boolean b) {
             return b;
         }

@@ -64,7 +64,7 @@ class KeepFasterTest {
                 null);
         Step.Quantize quantize = (Step.Quantize) StepParser.parse("quantize", Map.of("mode", "static",
                 "keep_faster", true));
-        Pass quantizePass = quantize.passes().get(0);
+        Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
         List<Pass> passes = new ArrayList<>(List.of(quantizePass));
         passes.addAll(dev.edgecompress.passes.Cleanup.passes());
         PassContext context = PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, data, 64));

@@ -75,10 +75,17 @@ class StepParserTest {
 
     @Test
     void passesDeclareWhatTheyNeed() {
-        Pass staticInt8 = StepParser.parse("quantize", Map.of("mode", "static")).passes().get(0);
+        List<Pass> staticPasses = StepParser.parse("quantize", Map.of("mode", "static")).passes();
+        assertEquals(List.of("fuse-transformer", "quantize-static"), staticPasses.stream().map(Pass::name).toList(),
+                "ONNX Runtime's fused transformer kernels first, unless fuse is off");
+        assertEquals(List.of("quantize-static"), StepParser.parse("quantize", Map.of("mode", "static", "fuse", false))
+                .passes().stream().map(Pass::name).toList());
+        assertEquals("fuse", assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                Map.of("mode", "qat", "fuse", true))).field());
+        Pass staticInt8 = staticPasses.get(1);
         assertEquals(Set.of(Pass.Need.CALIBRATION_DATA, Pass.Need.CLEANUP_BEFORE, Pass.Need.QUANTIZATION_OPSET),
                 staticInt8.needs());
-        Pass dynamicInt8 = StepParser.parse("quantize", Map.of("mode", "dynamic")).passes().get(0);
+        Pass dynamicInt8 = StepParser.parse("quantize", Map.of("mode", "dynamic")).passes().get(1);
         assertEquals(Set.of(Pass.Need.CLEANUP_BEFORE, Pass.Need.QUANTIZATION_OPSET), dynamicInt8.needs());
         Pass fineTuning = StepParser.parse("finetune", Map.of("epochs", 1)).passes().get(0);
         assertEquals(Set.of(Pass.Need.TRAINER), fineTuning.needs());

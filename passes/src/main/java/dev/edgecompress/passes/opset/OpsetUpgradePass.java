@@ -9,6 +9,7 @@ import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.ModelRunner;
+import dev.edgecompress.passes.OutputCheck;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
@@ -72,9 +73,6 @@ public final class OpsetUpgradePass implements Pass {
             "TfIdfVectorizer", "ThresholdedRelu", "Tile", "Transpose", "Unique", "Where", "Xor",
             "Clip", "Pad", "Slice", "TopK", "Dropout", "Squeeze", "Unsqueeze", "Split", "ReduceSum", "Softmax",
             "LogSoftmax", "Hardmax");
-
-    /** Outputs may differ by this much relative to the largest reference value (float rounding). */
-    static final double TOLERANCE = 1e-4;
 
     private final long target;
 
@@ -191,36 +189,11 @@ public final class OpsetUpgradePass implements Pass {
     }
 
     /** The largest relative output difference; fails when one is beyond the tolerance. */
-    private double compare(Map<String, Tensor> before, Map<String, Tensor> after) {
-        double worst = 0;
-        for (Map.Entry<String, Tensor> entry : before.entrySet()) {
-            Tensor reference = entry.getValue();
-            Tensor converted = after.get(entry.getKey());
-            if (converted == null || !java.util.Arrays.equals(reference.dims(), converted.dims())) {
-                throw new IllegalStateException("the opset upgrade changed output '" + entry.getKey() + "': shape "
-                        + java.util.Arrays.toString(reference.dims()) + " became "
-                        + (converted == null ? "missing" : java.util.Arrays.toString(converted.dims())));
-            }
-            if (reference.type() != dev.edgecompress.ir.DataType.FLOAT) {
-                if (!reference.contentEquals(converted)) {
-                    throw new IllegalStateException("the opset upgrade changed output '" + entry.getKey() + "'");
-                }
-                continue;
-            }
-            float[] a = reference.toFloatArray();
-            float[] b = converted.toFloatArray();
-            double scale = 1e-6;
-            double error = 0;
-            for (int i = 0; i < a.length; i++) {
-                scale = Math.max(scale, Math.abs(a[i]));
-                error = Math.max(error, Math.abs(a[i] - b[i]));
-            }
-            double relative = error / scale;
-            if (!(relative <= TOLERANCE)) {
-                throw new IllegalStateException(String.format(Locale.ROOT, "the opset upgrade changed output '%s' by"
-                        + " %.3g (relative %.3g, tolerance %.0g)", entry.getKey(), error, relative, TOLERANCE));
-            }
-            worst = Math.max(worst, relative);
+    private static double compare(Map<String, Tensor> before, Map<String, Tensor> after) {
+        StringBuilder problem = new StringBuilder();
+        double worst = OutputCheck.compare(before, after, problem);
+        if (worst < 0) {
+            throw new IllegalStateException("the opset upgrade changed the results: " + problem);
         }
         return worst;
     }

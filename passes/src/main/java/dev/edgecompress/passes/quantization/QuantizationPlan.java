@@ -55,6 +55,10 @@ final class QuantizationPlan {
             "DepthToSpace", "SpaceToDepth", "Upsample", "GatherElements", "GatherND",
             "ScatterElements", "ScatterND", "CumSum", "Einsum", "Trilu", "ReverseSequence", "Compress");
 
+    /** ONNX Runtime's fused kernels (written by the transformer fusion) whose outputs have their input's type. */
+    static final Set<String> FUSED_TYPE_PRESERVING = Set.of("Attention", "SkipLayerNormalization", "Gelu", "BiasGelu",
+            "FastGelu");
+
     /** The graph planned; null for a {@link #union} of plans. */
     final Graph graph;
     final Set<Value> activations = new LinkedHashSet<>();
@@ -240,6 +244,9 @@ final class QuantizationPlan {
                 // An If's output has the type of the branch output it comes from.
                 List<Value> branchOutputs = producer.attribute("then_branch").asGraph().outputs();
                 result = value.outputIndex() < branchOutputs.size() && isFloat(branchOutputs.get(value.outputIndex()));
+            } else if (producer != null && producer.normalizedDomain().equals("com.microsoft")) {
+                result = producer.input(0) != null && FUSED_TYPE_PRESERVING.contains(producer.opType())
+                        && isFloat(producer.input(0));
             } else {
                 result = producer != null && producer.normalizedDomain().isEmpty() && producer.input(0) != null
                         && TYPE_PRESERVING.contains(producer.opType()) && isFloat(producer.input(0));
