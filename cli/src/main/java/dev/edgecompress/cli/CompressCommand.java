@@ -86,7 +86,8 @@ final class CompressCommand implements Command {
                                 + "[,epochs=N,lr=X,...] (quantization-aware training on --train, as --finetune takes"
                                 + " it, then static QDQ with the trained ranges; default epochs=2,lr=0.00001);"
                                 + " static,keep_faster=1 leaves float the weighted nodes whose int8 form runs slower on"
-                                + " ONNX Runtime, measured at batch 1 and 64").get())
+                                + " ONNX Runtime, measured at batch 1 and 64; fuse=0 keeps attention, LayerNorm and GELU"
+                                + " as standard ONNX operators instead of ONNX Runtime's fused kernels").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
                         .desc("how static quantization picks activation ranges: minmax (default), percentile"
                                 + " (99.999%), entropy (KL), mse (least squared error)").get())
@@ -136,7 +137,11 @@ final class CompressCommand implements Command {
                 .validate(line.hasOption("report") || line.hasOption("markdown") || line.hasOption("junit"))
                 .sensitivity(line.hasOption("sensitivity"))
                 .validation(v -> validation.apply(v, err))
-                .progress(passProgress(err));
+                .progress(passProgress(err))
+                .log(text -> {
+                    TerminalProgress.clearLine(err);
+                    err.println("edgecompress: " + text);
+                });
         CompressionJob.Result result;
         try {
             result = job.run();

@@ -19,6 +19,7 @@ import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.UnrecognizedOptionException;
 import org.apache.commons.cli.help.HelpFormatter;
 import org.apache.commons.cli.help.TextHelpAppendable;
 
@@ -66,9 +67,10 @@ public final class Main {
         }
         Command command = commands.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
         if (command == null) {
-            err.println("edgecompress: unknown command '" + name + "'; commands: "
-                    + String.join(", ", commands.stream().map(Command::name).toList())
-                    + " (see edgecompress --help)");
+            List<String> names = commands.stream().map(Command::name).toList();
+            String meant = Suggestions.nearest(name, names);
+            err.println("edgecompress: unknown command '" + name + "'" + (meant != null ? "; did you mean " + meant
+                    + "?" : "; commands: " + String.join(", ", names)) + " (see edgecompress --help)");
             return ExitCode.BAD_INPUT;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -80,6 +82,13 @@ public final class Main {
             CommandLine line = DefaultParser.builder().setAllowPartialMatching(false).get()
                     .parse(command.options(), rest);
             return command.run(line, out, err);
+        } catch (UnrecognizedOptionException e) {
+            String typed = e.getOption().replaceFirst("=.*", "");
+            String meant = Suggestions.nearest(typed.replaceFirst("^-+", ""), command.options().getOptions().stream()
+                    .map(o -> o.getLongOpt()).filter(o -> o != null).toList());
+            err.println("edgecompress " + name + ": unknown option " + typed + (meant != null ? "; did you mean --"
+                    + meant + "?" : "") + " (see edgecompress " + name + " --help)");
+            return ExitCode.BAD_INPUT;
         } catch (ParseException | UsageException e) {
             err.println("edgecompress " + name + ": " + e.getMessage() + " (see edgecompress " + name + " --help)");
             return ExitCode.BAD_INPUT;

@@ -27,6 +27,7 @@ class BadDataTest {
     private final CliRun cli = new CliRun();
 
     private void assertRefused(String file, String problem, String... args) {
+        CliRun cli = new CliRun();
         ExitCode code = cli.run(args);
         assertEquals(ExitCode.BAD_INPUT, code, cli.stdout() + cli.stderr());
         String message = cli.stderr().strip();
@@ -104,7 +105,19 @@ class BadDataTest {
     }
 
     @Test
-    void anUnknownOptionOnCompress() {
-        assertRefused("--prun", "Unrecognized option", "compress", MLP, "-o", out(), "--prun", "l1:0.5");
+    void anUnknownOptionOnCompressSuggestsTheNearest() {
+        assertRefused("--prun", "unknown option --prun; did you mean --prune?", "compress", MLP, "-o", out(), "--prun",
+                "l1:0.5");
+        assertRefused("--qunatize", "unknown option --qunatize; did you mean --quantize?", "compress", MLP, "-o",
+                out(), "--qunatize", "static");
+        assertRefused("--zzz", "unknown option --zzz (see edgecompress compress --help)", "compress", MLP, "-o",
+                out(), "--zzz");
+    }
+
+    @Test
+    void anUnknownCommandSuggestsTheNearest() {
+        assertRefused("compres", "unknown command 'compres'; did you mean compress?", "compres", MLP);
+        assertRefused("frobnicate", "unknown command 'frobnicate'; commands: inspect, compress, validate, bench",
+                "frobnicate");
     }
 }

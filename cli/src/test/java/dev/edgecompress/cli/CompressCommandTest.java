@@ -202,6 +202,11 @@ class CompressCommandTest {
         assertEquals(2, finetune.get("changed").get("epochs").size());
         assertEquals(26_620, json.get("candidate").get("nonzero_parameters").asLong() - 410,
                 "the 90% l1 zeros stay (266,200 prunable weights, 410 biases)");
+        // Without a terminal: one line per epoch, nothing per batch.
+        List<String> epochLines = cli.stderr().lines().filter(l -> l.startsWith("edgecompress: epoch ")).toList();
+        assertEquals(2, epochLines.size(), cli.stderr());
+        assertTrue(epochLines.get(1).matches("edgecompress: epoch 2/2: loss \\d+\\.\\d{4}, held-out top-1 \\d+\\.\\d{2}%,"
+                + " \\d+\\.\\d s"), epochLines.get(1));
         CliRun missing = new CliRun();
         assertEquals(ExitCode.BAD_INPUT, missing.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
                 "--finetune", "epochs=1"));

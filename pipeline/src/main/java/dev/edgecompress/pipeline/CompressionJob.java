@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -68,6 +69,7 @@ public final class CompressionJob {
     private boolean sensitivity;
     private UnaryOperator<Validation> validationSettings = UnaryOperator.identity();
     private PassContext progress = PassContext.quiet();
+    private Consumer<String> log = line -> { };
 
     private CompressionJob(Path input, Path output, Recipe recipe) {
         this.input = input;
@@ -144,6 +146,12 @@ public final class CompressionJob {
     /** Execution providers, latency settings, progress and the like of the validation. */
     public CompressionJob validation(UnaryOperator<Validation> settings) {
         this.validationSettings = settings;
+        return this;
+    }
+
+    /** Where results worth a log line go (each training epoch's loss, held-out top-1, time). */
+    public CompressionJob log(Consumer<String> lines) {
+        this.log = lines;
         return this;
     }
 
@@ -302,7 +310,7 @@ public final class CompressionJob {
 
     private Compressor compressor(Recipe steps, Dataset calibration, Training training)
             throws ModelFormatException, DataFormatException, IOException {
-        Compressor compressor = Compressor.load(input).recipe(steps).inputs(inputs).progress(progress);
+        Compressor compressor = Compressor.load(input).recipe(steps).inputs(inputs).progress(progress).log(log);
         if (calibration != null) {
             compressor.calibration(calibration);
         }

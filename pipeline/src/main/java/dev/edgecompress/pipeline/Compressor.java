@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The compression pipeline as a library, for deployment tooling:
@@ -68,6 +69,7 @@ public final class Compressor {
     private TrainingDevice device;
     private double stopAtAccuracy = Double.NaN;
     private Path checkpoints;
+    private Consumer<String> log = line -> { };
 
     /** Samples per ONNX Runtime call while calibrating. */
     static final int CALIBRATION_BATCH = 64;
@@ -198,6 +200,12 @@ public final class Compressor {
         return this;
     }
 
+    /** Where results worth a log line go as training runs (each epoch's loss, held-out top-1, time). */
+    public Compressor log(Consumer<String> lines) {
+        this.log = lines;
+        return this;
+    }
+
     public Compressor progress(PassContext passContext) {
         this.context = passContext;
         return this;
@@ -214,7 +222,7 @@ public final class Compressor {
                 TrainingDevice trainingDevice = device == null ? TrainingDevice.best() : device;
                 trainingDevice.requireUsable(); // before any pass runs
                 Trainer trainer = new RuntimeTrainer(training, source, new RuntimeTrainer.Options(heldOut,
-                        trainingDevice, stopAtAccuracy, checkpoints));
+                        trainingDevice, stopAtAccuracy, checkpoints, log));
                 runContext = runContext.withTrainer(trainer);
             }
             List<Pass> all = withCleanup(passes);

@@ -11,6 +11,7 @@ import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.Trainer;
 import dev.edgecompress.passes.pruning.GradualPruning;
 import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.Progress;
 import dev.edgecompress.runtime.SessionConfig;
 import dev.edgecompress.runtime.training.CheckpointException;
 import dev.edgecompress.runtime.training.Distillation;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * Fine-tuning with TensorFlow Java: translate (with int8 simulated for quantization-aware
@@ -51,12 +53,14 @@ public final class RuntimeTrainer implements Trainer {
      * @param stopAtAccuracy the held-out accuracy at which steps with an early stop end (NaN: none)
      * @param checkpoints a directory for resume-safe checkpoints, one subdirectory per training
      *     step in pipeline order (null: none)
+     * @param log where each epoch's result goes as a line (loss, held-out top-1, time)
      */
-    public record Options(Dataset heldOut, TrainingDevice device, double stopAtAccuracy, Path checkpoints) {
+    public record Options(Dataset heldOut, TrainingDevice device, double stopAtAccuracy, Path checkpoints,
+            Consumer<String> log) {
 
-        /** No held-out data, no early stop, no checkpoints, on {@code device}. */
+        /** No held-out data, no early stop, no checkpoints, no log, on {@code device}. */
         public static Options on(TrainingDevice device) {
-            return new Options(null, device, Double.NaN, null);
+            return new Options(null, device, Double.NaN, null, line -> { });
         }
     }
 
@@ -88,7 +92,17 @@ public final class RuntimeTrainer implements Trainer {
                     ? new Distillation(teacherLogits(), config.distill(), config.temperature()) : null;
             List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule, distillation,
                     heldOut != null && heldOut.hasLabels() ? heldOut : null,
-                    (task, done, total) -> progress.accept(task, (double) done / total));
+                    new Progress() {
+                        @Override
+                        public void update(String task, long done, long total) {
+                            progress.accept(task, (double) done / total);
+                        }
+
+                        @Override
+                        public void line(String text) {
+                            options.log().accept(text);
+                        }
+                    });
             trainable.writeBack(model);
             List<Map<String, Object>> report = new ArrayList<>();
             for (TrainableModel.Epoch epoch : epochs) {

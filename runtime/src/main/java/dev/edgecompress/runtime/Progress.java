@@ -1,6 +1,6 @@
 package dev.edgecompress.runtime;
 
-/** Told how far long work (evaluation, latency runs) has come. */
+/** Told how far long work (evaluation, latency runs, training) has come. */
 @FunctionalInterface
 public interface Progress {
 
@@ -8,4 +8,8 @@ public interface Progress {
 
     /** {@code done} of {@code total} units of {@code task} are finished. */
     void update(String task, long done, long total);
+
+    /** A result worth a line of its own in a log, such as an epoch's loss and accuracy; ignored by default. */
+    default void line(String text) {
+    }
 }

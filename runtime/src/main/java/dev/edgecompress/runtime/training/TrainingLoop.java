@@ -146,6 +146,11 @@ final class TrainingLoop {
             double heldOutAccuracy = heldOut == null ? Double.NaN : evaluator.accuracy(heldOut);
             epochs.add(new TrainableModel.Epoch(epoch, lossSum / batches, seconds, order.length / seconds, sparsity,
                     heldOutAccuracy));
+            progress.line(String.format(java.util.Locale.ROOT, "epoch %d/%d: loss %.4f%s%s, %.1f s", epoch,
+                    config.settings().epochs(), lossSum / batches, Double.isNaN(heldOutAccuracy) ? ""
+                            : String.format(java.util.Locale.ROOT, ", held-out top-1 %.2f%%", heldOutAccuracy * 100),
+                    Double.isNaN(sparsity) ? "" : String.format(java.util.Locale.ROOT, ", sparsity %.3f", sparsity),
+                    seconds));
             if (config.checkpoint() != null) {
                 TrainingCheckpoint.save(config.checkpoint(), fingerprint, graph.session, epochs, step);
             }
