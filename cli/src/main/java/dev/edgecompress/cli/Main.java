@@ -8,6 +8,7 @@ import dev.edgecompress.passes.PassException;
 import dev.edgecompress.pipeline.RecipeException;
 import dev.edgecompress.runtime.InferenceException;
 import dev.edgecompress.runtime.ProviderUnavailableException;
+import dev.edgecompress.runtime.SessionConfig;
 import dev.edgecompress.runtime.training.DeviceUnavailableException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -51,7 +52,12 @@ public final class Main {
     }
 
     /** Runs one command line over {@code commands} (tests add commands that fail on purpose). */
-    static ExitCode run(List<Command> commands, String[] args, PrintStream out, PrintStream err) {
+    static ExitCode run(List<Command> commands, String[] given, PrintStream out, PrintStream err) {
+        // --verbose, anywhere: ONNX Runtime's warnings too (the launcher lets TensorFlow's through).
+        String[] args = Arrays.stream(given).filter(a -> !a.equals("--verbose")).toArray(String[]::new);
+        if (args.length < given.length) {
+            System.setProperty(SessionConfig.VERBOSE_PROPERTY, "true");
+        }
         if (args.length == 0) {
             printUsage(err);
             return ExitCode.BAD_INPUT;
@@ -138,6 +144,7 @@ public final class Main {
         }
         stream.println();
         stream.println("edgecompress COMMAND --help shows a command's options.");
+        stream.println("--verbose (anywhere) shows ONNX Runtime's and TensorFlow's own log lines.");
         stream.println("exit codes: 0 success, 1 a gate failed, 2 bad usage or input, 3 internal error");
     }
 

@@ -158,7 +158,7 @@ final class ValidateCommand implements Command {
         }
         for (LatencyRow l : report.latency()) {
             out.printf("latency    %s batch %d: %.4f ms -> %.4f ms median (p90 %.4f -> %.4f), speedup %.2fx"
-                    + " (95%% interval %.2f-%.2fx, %d rounds)%n", l.ep(), l.batch(), l.referenceMsP50(),
+                    + " (95%% interval %.2f-%.2fx, %d runs)%n", l.ep(), l.batch(), l.referenceMsP50(),
                     l.candidateMsP50(), l.referenceMsP90(), l.candidateMsP90(), l.speedup(), l.speedupLow(),
                     l.speedupHigh(), l.runs());
         }

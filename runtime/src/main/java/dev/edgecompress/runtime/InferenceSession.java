@@ -108,7 +108,9 @@ public final class InferenceSession implements AutoCloseable {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
             // ONNX Runtime's warnings (unused initializers, serialization notes) are not for our users.
-            options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            options.setSessionLogLevel(Boolean.getBoolean(SessionConfig.VERBOSE_PROPERTY)
+                    ? ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING
+                    : ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             if (config.provider() == ExecutionProvider.CUDA) {
                 addCuda(options);
             }

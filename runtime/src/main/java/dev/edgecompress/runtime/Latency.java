@@ -45,6 +45,11 @@ public final class Latency {
         public static Plan defaults() {
             return new Plan(10, 100, 1.0, 20);
         }
+
+        /** One of {@code parts} blocks of this plan: its share of the rounds and seconds, the full warm-up. */
+        public Plan dividedBy(int parts) {
+            return new Plan(warmup, Math.max(1, (runs + parts - 1) / parts), minSeconds / parts, maxSeconds / parts);
+        }
     }
 
     /**
@@ -56,7 +61,8 @@ public final class Latency {
     public record Stats(int runs, double medianMs, double p90Ms, double meanMs, double minMs, double medianLowMs,
             double medianHighMs) {
 
-        static Stats of(long[] nanos) {
+        /** The statistics of run times in nanoseconds. */
+        public static Stats of(long[] nanos) {
             long[] sorted = nanos.clone();
             Arrays.sort(sorted);
             int[] interval = medianInterval(sorted.length);
@@ -120,6 +126,12 @@ public final class Latency {
      */
     public static List<Stats> measurePools(List<List<InferenceSession>> pools, List<Map<String, Tensor>> feeds,
             Plan plan, Progress progress) {
+        return timePools(pools, feeds, plan, progress).stream().map(Stats::of).toList();
+    }
+
+    /** The run times, in nanoseconds, of each pool, as {@link #measurePools} times them. */
+    public static List<long[]> timePools(List<List<InferenceSession>> pools, List<Map<String, Tensor>> feeds,
+            Plan plan, Progress progress) {
         List<InferenceSession> sessions = new ArrayList<>();
         List<Integer> poolOf = new ArrayList<>();
         for (int p = 0; p < pools.size(); p++) {
@@ -165,10 +177,10 @@ public final class Latency {
             done++;
             progress.update("timing", Math.min(done, plan.runs()), plan.runs());
         }
-        List<Stats> stats = new ArrayList<>();
+        List<long[]> result = new ArrayList<>();
         for (int p = 0; p < pools.size(); p++) {
-            stats.add(Stats.of(Arrays.copyOf(times[p], counts[p])));
+            result.add(Arrays.copyOf(times[p], counts[p]));
         }
-        return stats;
+        return result;
     }
 }

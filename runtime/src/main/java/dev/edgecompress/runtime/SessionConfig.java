@@ -14,6 +14,12 @@ import java.util.Objects;
 public record SessionConfig(ExecutionProvider provider, int intraOpThreads, Optimization optimization,
         boolean spinning) {
 
+    /**
+     * The system property that, set to true, lets ONNX Runtime's own warnings through (by default
+     * only its errors show: its notes on unused initializers and the like are not for users).
+     */
+    public static final String VERBOSE_PROPERTY = "edgecompress.verbose";
+
     /** ONNX Runtime graph optimization levels. */
     public enum Optimization {
         NONE, BASIC, EXTENDED, ALL

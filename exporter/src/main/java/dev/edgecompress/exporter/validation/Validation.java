@@ -220,10 +220,13 @@ public final class Validation {
 
     /**
      * Sessions timed per model: two sessions of one file can differ by a few percent for as long as
-     * they live, so each model is timed on three and gets their average (docs/BENCHMARKS.md, latency
-     * method); models over {@link #POOLED_BYTES} together (with external data) get one.
+     * they live (where their memory landed), so each model is timed in {@link #BLOCKS} blocks, each
+     * on {@link #SESSIONS_PER_MODEL} fresh sessions, and gets the average over them all
+     * (docs/BENCHMARKS.md, latency method). Models over {@link #POOLED_BYTES} together (with
+     * external data) are timed on the one session each that validation opened.
      */
     static final int SESSIONS_PER_MODEL = 3;
+    static final int BLOCKS = 4;
     static final long POOLED_BYTES = 256L << 20;
 
     private LatencyRow time(ExecutionProvider ep, int batch, InferenceSession ref, InferenceSession cand,
@@ -233,20 +236,35 @@ public final class Validation {
         Map<String, Tensor> candFeeds = data != null ? data.bind(cand.inputs()).firstBatch(batch)
                 : SyntheticInputs.of(cand.inputs(), inputs, batch, 7);
         int actualBatch = SyntheticInputs.batchOf(refFeeds);
-        int extra = pooled ? SESSIONS_PER_MODEL - 1 : 0;
-        List<Latency.Stats> stats;
-        try (SessionPool refs = SessionPool.open(reference, config, extra);
-                SessionPool cands = SessionPool.open(candidate, config, extra)) {
-            List<InferenceSession> refPool = new ArrayList<>(List.of(ref));
-            refPool.addAll(refs.sessions());
-            List<InferenceSession> candPool = new ArrayList<>(List.of(cand));
-            candPool.addAll(cands.sessions());
-            stats = Latency.measurePools(List.of(refPool, candPool), List.of(refFeeds, candFeeds), plan, progress);
+        List<long[]> times;
+        if (!pooled) {
+            times = Latency.timePools(List.of(List.of(ref), List.of(cand)), List.of(refFeeds, candFeeds), plan,
+                    progress);
+        } else {
+            times = new ArrayList<>(List.of(new long[0], new long[0]));
+            Latency.Plan block = plan.dividedBy(BLOCKS);
+            for (int b = 0; b < BLOCKS; b++) {
+                try (SessionPool refs = SessionPool.open(reference, config, SESSIONS_PER_MODEL);
+                        SessionPool cands = SessionPool.open(candidate, config, SESSIONS_PER_MODEL)) {
+                    List<long[]> blockTimes = Latency.timePools(List.of(refs.sessions(), cands.sessions()),
+                            List.of(refFeeds, candFeeds), block, progress);
+                    for (int m = 0; m < 2; m++) {
+                        times.set(m, concat(times.get(m), blockTimes.get(m)));
+                    }
+                }
+            }
         }
+        List<Latency.Stats> stats = times.stream().map(Latency.Stats::of).toList();
         Latency.Stats r = stats.get(0);
         Latency.Stats c = stats.get(1);
         return new LatencyRow(ep.id(), actualBatch, r.runs(), r.medianMs(), r.p90Ms(), c.medianMs(), c.p90Ms(),
                 r.medianMs() / c.medianMs(), r.medianLowMs() / c.medianHighMs(), r.medianHighMs() / c.medianLowMs());
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     private static List<GateResult> check(Gate gate, ModelStats reference, ModelStats candidate,
