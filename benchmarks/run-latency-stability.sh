@@ -2,10 +2,16 @@
 # The latency method's noise: `validate A A` (a model against itself) 20 times on every bundled model
 # at batch 1 and 64, default timing (spinning off, rounds until the medians' 95% intervals are within
 # +/-1% or 20 s). Prints each run's speedup and interval, and per model how many of the 20 fall within
-# +/-3% of 1.00. Needs: mvn -B -DskipTests install.
+# +/-3% of 1.00. Needs: mvn -B -DskipTests install. Usage: run-latency-stability.sh [MODEL.onnx...]
+# (default: every bundled model).
 source "$(dirname "$0")/setup.sh"
 
-for model in test-models/*.onnx; do
+models=("$@")
+if [ ${#models[@]} -eq 0 ]; then
+  models=(test-models/*.onnx)
+fi
+rm -f "$work"/aa-*.json
+for model in "${models[@]}"; do
   name=$(basename "$model" .onnx)
   for run in $(seq 1 20); do
     edgecompress validate --reference "$model" --candidate "$model" --batch 1,64 --report "$work/aa-$name-$run.json" > /dev/null
