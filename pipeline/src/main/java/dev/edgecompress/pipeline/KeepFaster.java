@@ -211,12 +211,11 @@ final class KeepFaster {
         Map<Integer, double[]> speedups = new LinkedHashMap<>();
         try (InferenceSession a = InferenceSession.open(best, config);
                 InferenceSession b = InferenceSession.open(trial, config)) {
-            Map<String, Tensor> one = data != null ? data.bind(a.inputs()).firstBatch(1)
-                    : SyntheticInputs.of(a.inputs(), overrides, 1, 17);
+            Map<String, Tensor> one = SyntheticInputs.feeds(data, a.inputs(), overrides, 1, 17);
             long sample = one.values().stream().mapToLong(Tensor::elementCount).sum();
             for (int batch : sample > LARGE_SAMPLE ? LARGE_BATCHES : BATCHES) {
-                Map<String, Tensor> feeds = batch == 1 ? one : data != null ? data.bind(a.inputs()).firstBatch(batch)
-                        : SyntheticInputs.of(a.inputs(), overrides, batch, 17);
+                Map<String, Tensor> feeds = batch == 1 ? one
+                        : SyntheticInputs.feeds(data, a.inputs(), overrides, batch, 17);
                 List<Latency.Stats> stats = Latency.measure(List.of(a, b), List.of(feeds, feeds), PLAN, Progress.NONE);
                 Latency.Stats s = stats.get(0);
                 Latency.Stats t = stats.get(1);

@@ -44,8 +44,7 @@ public final class LatencyBench {
         for (ExecutionProvider ep : providers) {
             try (InferenceSession session = InferenceSession.open(model, SessionConfig.defaults().withProvider(ep))) {
                 for (int batch : batches) {
-                    Map<String, Tensor> feeds = samples != null ? samples.bind(session.inputs()).firstBatch(batch)
-                            : SyntheticInputs.of(session.inputs(), inputs, batch, 7);
+                    Map<String, Tensor> feeds = SyntheticInputs.feeds(samples, session.inputs(), inputs, batch, 7);
                     int actual = SyntheticInputs.batchOf(feeds);
                     Latency.Stats s = Latency.measure(List.of(session), List.of(feeds), plan, progress).get(0);
                     rows.add(new Row(ep.id(), actual, s.runs(), s.medianMs(), s.p90Ms(), s.meanMs(),

@@ -2,6 +2,8 @@ package dev.edgecompress.runtime;
 
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Tensor;
+import dev.edgecompress.ir.data.DataFormatException;
+import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.ir.data.TensorSpec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,6 +39,15 @@ public final class SyntheticInputs {
     }
 
     private SyntheticInputs() {
+    }
+
+    /**
+     * The inputs to run on: the first {@code batch} samples of {@code data}, or, without data,
+     * inputs made up for {@code inputs} (shaped and valued by {@code overrides}, from {@code seed}).
+     */
+    public static Map<String, Tensor> feeds(Dataset data, List<TensorSpec> inputs, Overrides overrides, int batch,
+            long seed) throws DataFormatException {
+        return data != null ? data.bind(inputs).firstBatch(batch) : of(inputs, overrides, batch, seed);
     }
 
     public static Map<String, Tensor> of(List<TensorSpec> inputs, int batch, long seed) {

@@ -231,13 +231,11 @@ public final class Validation {
 
     private LatencyRow time(ExecutionProvider ep, int batch, InferenceSession ref, InferenceSession cand,
             SessionConfig config, Dataset data, boolean pooled) throws DataFormatException {
-        Map<String, Tensor> refFeeds = data != null ? data.bind(ref.inputs()).firstBatch(batch)
-                : SyntheticInputs.of(ref.inputs(), inputs, batch, 7);
+        Map<String, Tensor> refFeeds = SyntheticInputs.feeds(data, ref.inputs(), inputs, batch, 7);
         // The same buffers for both where the inputs match: ONNX Runtime reads a feed's memory as it is,
         // and two buffers aligned differently time differently (LeNet-5 at batch 1: up to 13%).
         Map<String, Tensor> candFeeds = cand.inputs().equals(ref.inputs()) ? refFeeds
-                : data != null ? data.bind(cand.inputs()).firstBatch(batch)
-                        : SyntheticInputs.of(cand.inputs(), inputs, batch, 7);
+                : SyntheticInputs.feeds(data, cand.inputs(), inputs, batch, 7);
         int actualBatch = SyntheticInputs.batchOf(refFeeds);
         List<long[]> times;
         if (!pooled) {
