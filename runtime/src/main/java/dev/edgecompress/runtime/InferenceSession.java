@@ -51,7 +51,7 @@ public final class InferenceSession implements AutoCloseable {
      * @throws InferenceException when ONNX Runtime cannot load the model
      */
     public static InferenceSession open(Path model, SessionConfig config) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = SharedEnvironment.ENV;
         try (OrtSession.SessionOptions options = options(config)) {
             return new InferenceSession(env.createSession(model.toString(), options), config.provider());
         } catch (OrtException e) {
@@ -64,7 +64,7 @@ public final class InferenceSession implements AutoCloseable {
      * optimizations on, as users will load it), or null when it can.
      */
     public static String loadProblem(Path model) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = SharedEnvironment.ENV;
         try (OrtSession.SessionOptions options = options(SessionConfig.defaults());
                 OrtSession ignored = env.createSession(model.toString(), options)) {
             return null;
@@ -74,7 +74,7 @@ public final class InferenceSession implements AutoCloseable {
     }
 
     public static InferenceSession open(byte[] model, SessionConfig config) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = SharedEnvironment.ENV;
         try (OrtSession.SessionOptions options = options(config)) {
             return new InferenceSession(env.createSession(model, options), config.provider());
         } catch (OrtException e) {
@@ -87,7 +87,7 @@ public final class InferenceSession implements AutoCloseable {
      * (fused int8 kernels such as QGemm or QLinearConv show there) to {@code target}.
      */
     public static void writeOptimized(Path model, SessionConfig config, Path target) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = SharedEnvironment.ENV;
         try (OrtSession.SessionOptions options = options(config)) {
             options.setOptimizedModelFilePath(target.toString());
             env.createSession(model.toString(), options).close();
@@ -102,6 +102,36 @@ public final class InferenceSession implements AutoCloseable {
             case CPU -> true;
             case CUDA -> OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
         };
+    }
+
+    /**
+     * The process's ONNX Runtime environment, made with one shared, non-spinning intra-op thread
+     * pool for the sessions that must not spin (those timed side by side). With a pool of its own,
+     * each session's worker threads settle fast or slow for as long as the session lives (LeNet-5 at
+     * batch 1: 42 or 52 us, session by session), so two models timed on their own sessions differ
+     * by that luck; on one shared pool both run on the same threads (docs/BENCHMARKS.md, latency
+     * method). Where the embedding application made the environment first, sessions keep pools of
+     * their own.
+     */
+    private static final class SharedEnvironment {
+        static final OrtEnvironment ENV;
+        static final boolean HAS_SHARED_POOL;
+
+        static {
+            OrtEnvironment env;
+            boolean shared;
+            try (OrtEnvironment.ThreadingOptions threading = new OrtEnvironment.ThreadingOptions()) {
+                threading.setGlobalSpinControl(false);
+                env = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+                        "edgecompress", threading);
+                shared = true;
+            } catch (IllegalStateException | OrtException alreadyMade) {
+                env = OrtEnvironment.getEnvironment();
+                shared = false;
+            }
+            ENV = env;
+            HAS_SHARED_POOL = shared;
+        }
     }
 
     private static OrtSession.SessionOptions options(SessionConfig config) throws OrtException {
@@ -124,7 +154,11 @@ public final class InferenceSession implements AutoCloseable {
                 options.setIntraOpNumThreads(config.intraOpThreads());
             }
             if (!config.spinning()) {
-                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+                if (config.intraOpThreads() == 0 && SharedEnvironment.HAS_SHARED_POOL) {
+                    options.disablePerSessionThreads();
+                } else {
+                    options.addConfigEntry("session.intra_op.allow_spinning", "0");
+                }
             }
             return options;
         } catch (OrtException e) {
@@ -219,7 +253,7 @@ public final class InferenceSession implements AutoCloseable {
     /** Runs the model; returns every output, by name, in the model's output order. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         requireOpen();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = SharedEnvironment.ENV;
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Tensor> input : inputs.entrySet()) {
