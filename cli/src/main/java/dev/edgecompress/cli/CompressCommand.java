@@ -87,7 +87,11 @@ final class CompressCommand implements Command {
                                 + " it, then static QDQ with the trained ranges; default epochs=2,lr=0.00001);"
                                 + " static,keep_faster=1 leaves float the weighted nodes whose int8 form runs slower on"
                                 + " ONNX Runtime, measured at batch 1 and 64; fuse=0 keeps attention, LayerNorm and GELU"
-                                + " as standard ONNX operators instead of ONNX Runtime's fused kernels").get())
+                                + " as standard ONNX operators instead of ONNX Runtime's fused kernels;"
+                                + " fp16[,keep_io=0][,compute=fp32]: float16 weights and arithmetic, float32 inputs and"
+                                + " outputs unless keep_io=0, reductions and softmax kept float32 (--exclude adds node"
+                                + " names or op types); compute=fp32 stores float16 weights widened as the model loads,"
+                                + " for execution providers without fast float16 kernels (ONNX Runtime's CPU)").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
                         .desc("how static quantization picks activation ranges: minmax (default), percentile"
                                 + " (99.999%), entropy (KL), mse (least squared error)").get())

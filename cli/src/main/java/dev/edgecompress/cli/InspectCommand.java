@@ -2,6 +2,7 @@ package dev.edgecompress.cli;
 
 import dev.edgecompress.passes.analysis.CompressionTargets;
 import dev.edgecompress.passes.analysis.ModelSummary;
+import dev.edgecompress.passes.float16.Float16ConversionPass;
 import dev.edgecompress.pipeline.Inspection;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -118,6 +119,15 @@ final class InspectCommand implements Command {
                     upgrade.conversions().isEmpty() ? " (no operator changes)" : ", converting " + upgrade.conversions()
                             .entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
                             .collect(Collectors.joining(", ")));
+        }
+        out.println();
+        Float16ConversionPass.Plan half = targets.float16();
+        if (half.refusal() != null) {
+            out.printf("float16: none (%s)%n", half.refusal());
+        } else {
+            out.printf("float16: %d nodes compute in float16, %d stay float32%n", half.float16Nodes(),
+                    half.float32Ops().values().stream().mapToInt(Integer::intValue).sum());
+            new java.util.TreeMap<>(half.float32Ops()).forEach((op, count) -> out.printf("  %-48s %d%n", op, count));
         }
         out.println();
         out.printf("Low-rank factorization: %d weights%n", targets.factorizable().size());

@@ -300,8 +300,12 @@ public final class Compressor {
     private void requireLoadable(Path file) throws UnloadableModelException {
         String problem = InferenceSession.loadProblem(file);
         if (problem == null && !passes.isEmpty()) {
-            // Some faults (a bias that no longer matches its convolution) show only when the model runs.
+            // Some faults (a bias that no longer matches its convolution) show only when the model runs;
+            // inputs the original cannot run on either (a negative OneHot depth, made up) prove nothing.
             problem = runner.runProblem(model);
+            if (problem != null && runner.runProblem(source) != null) {
+                problem = null;
+            }
         }
         if (problem == null) {
             return;

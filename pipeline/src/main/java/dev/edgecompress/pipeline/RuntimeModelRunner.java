@@ -11,7 +11,9 @@ import dev.edgecompress.runtime.SessionConfig;
 import dev.edgecompress.runtime.SyntheticInputs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Runs models on ONNX Runtime, in memory, on probe inputs fixed at the first run: the first samples
@@ -60,7 +62,16 @@ public final class RuntimeModelRunner implements ModelRunner {
         } catch (IOException e) {
             return null; // too large to run in memory: the load check alone applies
         }
-        try (InferenceSession session = InferenceSession.open(bytes, SessionConfig.defaults())) {
+        return runProblem(() -> InferenceSession.open(bytes, SessionConfig.defaults()));
+    }
+
+    /** As {@link #runProblem(Model)}, for a model file. */
+    public String runProblem(Path model) {
+        return runProblem(() -> InferenceSession.open(model, SessionConfig.defaults()));
+    }
+
+    private String runProblem(Supplier<InferenceSession> open) {
+        try (InferenceSession session = open.get()) {
             Map<String, Tensor> probe;
             try {
                 probe = feeds(session);

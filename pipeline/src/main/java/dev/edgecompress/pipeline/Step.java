@@ -7,6 +7,8 @@ import dev.edgecompress.passes.cleanup.FoldConstantsPass;
 import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
 import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
+import dev.edgecompress.passes.float16.Float16Config;
+import dev.edgecompress.passes.float16.Float16ConversionPass;
 import dev.edgecompress.passes.finetune.FineTuningPass;
 import dev.edgecompress.passes.fusion.TransformerFusionPass;
 import dev.edgecompress.passes.lowrank.LowRankConfig;
@@ -141,6 +143,22 @@ public sealed interface Step {
             Set<String> exclude = new LinkedHashSet<>(config.exclude());
             exclude.addAll(names);
             return new Quantize(mode, config.withExclude(exclude), training, keepFaster, fuse);
+        }
+    }
+
+    /**
+     * float16 weights and computation: {@code quantize} with mode fp16, keep_io (default true:
+     * float32 inputs and outputs) and exclude (node names or op types kept float32).
+     */
+    record Float16(Float16Config config) implements Step {
+        @Override
+        public String type() {
+            return "quantize";
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return List.of(new Float16ConversionPass(config));
         }
     }
 

@@ -8,6 +8,7 @@ import dev.edgecompress.ir.training.TrainingSettings;
 import dev.edgecompress.passes.Cleanup;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
+import dev.edgecompress.passes.float16.Float16Config;
 import dev.edgecompress.passes.lowrank.LowRankConfig;
 import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.pruning.PruningConfig;
@@ -34,7 +35,9 @@ import java.util.Set;
  *              measured on ONNX Runtime), fuse (static, dynamic: ONNX Runtime's fused transformer
  *              kernels first; default true); qat (quantization-aware training, then static) also takes
  *              finetune's training fields,
- *              with epochs 2 and lr 0.00001 by default
+ *              with epochs 2 and lr 0.00001 by default;
+ *              mode fp16 (float16 weights and computation) takes keep_io (default true), compute (fp16, or
+ *              fp32: float16 weights widened when the model loads) and exclude
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
  * finetune     epochs, lr (default 0.001), batch (default 64), optimizer (adam | sgd | momentum |
@@ -139,8 +142,17 @@ public final class StepParser {
     public static final Set<String> QUANTIZATION_KEYS = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(
             List.of("mode", "calibration", "percentile", "per_channel", "activations", "exclude", "keep_faster", "fuse")));
 
-    private static Step.Quantize quantize(Map<String, Object> p) {
+    private static Step quantize(Map<String, Object> p) {
         String mode = string(p, "mode", "static");
+        if (mode.equals("fp16")) {
+            known(p, Set.of("mode", "keep_io", "compute", "exclude"));
+            String compute = string(p, "compute", "fp16");
+            if (!compute.equals("fp16") && !compute.equals("fp32")) {
+                throw new SettingException("compute", "must be fp16 or fp32, got '" + compute + "'");
+            }
+            return new Step.Float16(new Float16Config(flag(p, "keep_io", true), compute.equals("fp16"),
+                    names(p, "exclude")));
+        }
         Set<String> fields = new LinkedHashSet<>(QUANTIZATION_KEYS);
         if (mode.equals("qat")) {
             fields.addAll(TRAINING_KEYS);
@@ -164,7 +176,7 @@ public final class StepParser {
                     flag(p, "fuse", true));
             case "qat" -> new Step.Quantize(Step.QuantizeMode.QAT, config, training(p, QAT_EPOCHS, QAT_LEARNING_RATE),
                     flag(p, "keep_faster"), flag(p, "fuse"));
-            default -> throw new SettingException("mode", "must be static, dynamic or qat, got '" + mode + "'");
+            default -> throw new SettingException("mode", "must be static, dynamic, qat or fp16, got '" + mode + "'");
         };
     }
 
@@ -194,6 +206,9 @@ public final class StepParser {
         return step;
     }
 
+    /** Option fields whose values are words, not numbers. */
+    private static final Set<String> STRING_KEYS = Set.of("decay", "optimizer", "batch_norm", "compute", "method");
+
     private static Map<String, Object> trainingOption(String option, String[] parts) {
         Map<String, Object> step = new LinkedHashMap<>();
         for (String part : parts) {
@@ -209,7 +224,7 @@ public final class StepParser {
                     ? (Map<String, Object>) step.computeIfAbsent("schedule", k -> new LinkedHashMap<String, Object>())
                     : step;
             String value = part.substring(equals + 1).trim();
-            if (key.equals("decay") || key.equals("optimizer") || key.equals("batch_norm")) {
+            if (STRING_KEYS.contains(key)) {
                 target.put(key, value);
                 continue;
             }

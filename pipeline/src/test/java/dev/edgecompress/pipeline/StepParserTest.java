@@ -12,6 +12,7 @@ import dev.edgecompress.ir.training.LearningRateDecay;
 import dev.edgecompress.ir.training.Optimizer;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
+import dev.edgecompress.passes.float16.Float16Config;
 import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.quantization.CalibrationMethod;
 import java.nio.file.Files;
@@ -48,6 +49,27 @@ class StepParserTest {
         assertEquals(StepParser.parse("quantize", qat), recipe.steps().get(2));
         assertEquals(StepParser.parse("low-rank", StepParser.lowRankOption("energy:0.9")), recipe.steps().get(3));
         assertEquals(new Step.Cleanup(Step.CleanupKind.ALL), recipe.steps().get(4));
+    }
+
+    @Test
+    void float16StepsReadFromOptionsAndRecipesAlike() throws Exception {
+        Files.writeString(dir.resolve("fp16.json"), """
+                {"steps": [{"type": "quantize", "mode": "fp16", "keep_io": false, "compute": "fp32",
+                            "exclude": ["Softmax"]}]}""");
+        Map<String, Object> option = StepParser.quantizeOption("fp16,keep_io=0,compute=fp32");
+        option.put("exclude", List.of("Softmax"));
+
+        Step step = StepParser.parse("quantize", option);
+        assertEquals(step, Recipe.read(dir.resolve("fp16.json")).steps().get(0));
+        assertEquals(new Step.Float16(new Float16Config(false, false, Set.of("Softmax"))), step);
+        assertEquals(new Step.Float16(Float16Config.defaults()), StepParser.parse("quantize",
+                StepParser.quantizeOption("fp16")));
+        SettingException e = assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                StepParser.quantizeOption("fp16,compute=int8")));
+        assertEquals("compute", e.field());
+        e = assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                StepParser.quantizeOption("fp16,calibration=1")));
+        assertEquals("calibration", e.field());
     }
 
     @Test

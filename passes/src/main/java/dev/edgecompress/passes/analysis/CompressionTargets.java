@@ -7,6 +7,8 @@ import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
+import dev.edgecompress.passes.float16.Float16Config;
+import dev.edgecompress.passes.float16.Float16ConversionPass;
 import dev.edgecompress.passes.opset.OpsetUpgradePass;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +25,8 @@ import java.util.Set;
  *   <li>int8 quantization: nodes with integer kernels in ONNX Runtime's QDQ fusion (compute ops,
  *       elementwise Add/Mul, pooling, Concat), activations it fuses (Relu, Clip), and shape ops
  *       that pass quantization through.</li>
+ *   <li>float16: nodes whose operators compute in float16, and those that stay float32 and why
+ *       ({@link Float16ConversionPass#plan}).</li>
  *   <li>Low-rank factorization: Gemm/MatMul with a constant 2-D weight [m, n], and Conv with a
  *       constant weight, where some rank r saves parameters: r (m + n) &lt; m n.</li>
  * </ul>
@@ -56,6 +60,7 @@ public final class CompressionTargets {
     private final List<QuantizableNode> quantizable = new ArrayList<>();
     private final List<FactorizableWeight> factorizable = new ArrayList<>();
     private OpsetUpgrade int8Opset;
+    private Float16ConversionPass.Plan float16;
 
     /**
      * The operator set upgrade int8 quantization will make first: from and to which version, the
@@ -70,6 +75,7 @@ public final class CompressionTargets {
     public static CompressionTargets of(Model model) {
         CompressionTargets targets = new CompressionTargets();
         targets.scan(model.graph());
+        targets.float16 = Float16ConversionPass.plan(model, Float16Config.defaults());
         long from = model.opsetVersion("");
         if (from >= 0 && from < OpsetUpgradePass.QUANTIZATION_OPSET) {
             try {
@@ -86,6 +92,11 @@ public final class CompressionTargets {
     /** The upgrade int8 needs first, or null when the model's operator set is recent enough. */
     public OpsetUpgrade int8Opset() {
         return int8Opset;
+    }
+
+    /** What float16 conversion (the defaults) would compute in float16 and leave float32. */
+    public Float16ConversionPass.Plan float16() {
+        return float16;
     }
 
     public List<PrunableWeight> prunable() {
