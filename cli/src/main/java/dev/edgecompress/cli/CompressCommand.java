@@ -91,7 +91,10 @@ final class CompressCommand implements Command {
                                 + " fp16[,keep_io=0][,compute=fp32]: float16 weights and arithmetic, float32 inputs and"
                                 + " outputs unless keep_io=0, reductions and softmax kept float32 (--exclude adds node"
                                 + " names or op types); compute=fp32 stores float16 weights widened as the model loads,"
-                                + " for execution providers without fast float16 kernels (ONNX Runtime's CPU)").get())
+                                + " for execution providers without fast float16 kernels (ONNX Runtime's CPU);"
+                                + " int4[,block=32|64|128][,method=rtn|hqq|gptq][,format=matmulnbits|qdq]"
+                                + "[,accuracy_level=4]: 4-bit weight-only MatMul and Gemm (gptq calibrates on --calib;"
+                                + " qdq needs operator set 21)").get())
                 .addOption(Option.builder().longOpt("calibration").hasArg().argName("METHOD")
                         .desc("how static quantization picks activation ranges: minmax (default), percentile"
                                 + " (99.999%), entropy (KL), mse (least squared error)").get())

@@ -11,7 +11,8 @@ import java.nio.ByteBuffer;
 
 /**
  * Counts of a model's weights: parameters (elements of all initializers and Constant nodes, subgraphs
- * included), the non-zero ones, their bytes, and the number of nodes. Pruning shows in the non-zeros; quantization in the bytes.
+ * included; MatMulNBits' packed 4-bit weights as K x N), the non-zero ones, their bytes, and the
+ * number of nodes. Pruning shows in the non-zeros; quantization in the bytes.
  */
 public record ModelStatistics(long parameters, long nonzeroParameters, long parameterBytes, long nodes) {
 
@@ -45,6 +46,13 @@ public record ModelStatistics(long parameters, long nonzeroParameters, long para
                 counts[0] += constant.elementCount();
                 counts[1] += nonzero(constant);
                 counts[2] += constant.byteSize();
+            }
+            Tensor packed = node.opType().equals("MatMulNBits") && node.normalizedDomain().equals("com.microsoft")
+                    && node.input(1) != null ? node.input(1).constValue() : null;
+            if (packed != null) { // 4-bit weights packed in bytes: K x N parameters, not the bytes
+                long weights = node.intAttribute("K", 0) * node.intAttribute("N", 0);
+                counts[0] += weights - packed.elementCount();
+                counts[1] += weights - packed.elementCount();
             }
             node.subgraphs().forEach(g -> scan(g, counts));
         }

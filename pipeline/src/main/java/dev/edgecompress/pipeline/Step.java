@@ -21,6 +21,8 @@ import dev.edgecompress.passes.quantization.DynamicQuantizationPass;
 import dev.edgecompress.passes.quantization.QuantizationAwareTrainingPass;
 import dev.edgecompress.passes.quantization.QuantizationConfig;
 import dev.edgecompress.passes.quantization.StaticQuantizationPass;
+import dev.edgecompress.passes.quantization.int4.Int4Config;
+import dev.edgecompress.passes.quantization.int4.WeightOnlyInt4Pass;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -159,6 +161,22 @@ public sealed interface Step {
         @Override
         public List<Pass> passes() {
             return List.of(new Float16ConversionPass(config));
+        }
+    }
+
+    /**
+     * 4-bit weight-only quantization of MatMul and Gemm: {@code quantize} with mode int4, block,
+     * method (rtn, hqq, gptq), format (matmulnbits, qdq), accuracy_level and exclude.
+     */
+    record Int4(Int4Config config) implements Step {
+        @Override
+        public String type() {
+            return "quantize";
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return List.of(new WeightOnlyInt4Pass(config));
         }
     }
 

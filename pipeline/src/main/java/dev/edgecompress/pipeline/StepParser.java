@@ -14,6 +14,7 @@ import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.pruning.PruningConfig;
 import dev.edgecompress.passes.quantization.CalibrationMethod;
 import dev.edgecompress.passes.quantization.QuantizationConfig;
+import dev.edgecompress.passes.quantization.int4.Int4Config;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -37,7 +38,9 @@ import java.util.Set;
  *              finetune's training fields,
  *              with epochs 2 and lr 0.00001 by default;
  *              mode fp16 (float16 weights and computation) takes keep_io (default true), compute (fp16, or
- *              fp32: float16 weights widened when the model loads) and exclude
+ *              fp32: float16 weights widened when the model loads) and exclude;
+ *              mode int4 (4-bit weight-only MatMul and Gemm) takes block (default 32), method (rtn | hqq |
+ *              gptq, which calibrates), format (matmulnbits | qdq), accuracy_level (0-4) and exclude
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
  * finetune     epochs, lr (default 0.001), batch (default 64), optimizer (adam | sgd | momentum |
@@ -153,6 +156,13 @@ public final class StepParser {
             return new Step.Float16(new Float16Config(flag(p, "keep_io", true), compute.equals("fp16"),
                     names(p, "exclude")));
         }
+        if (mode.equals("int4")) {
+            known(p, Set.of("mode", "block", "method", "format", "accuracy_level", "exclude"));
+            return new Step.Int4(new Int4Config((int) (double) number(p, "block", (double) Int4Config.DEFAULT_BLOCK),
+                    Int4Config.Method.parse(string(p, "method", "rtn")),
+                    Int4Config.Format.parse(string(p, "format", "matmulnbits")),
+                    (int) (double) number(p, "accuracy_level", 0.0), names(p, "exclude")));
+        }
         Set<String> fields = new LinkedHashSet<>(QUANTIZATION_KEYS);
         if (mode.equals("qat")) {
             fields.addAll(TRAINING_KEYS);
@@ -176,7 +186,8 @@ public final class StepParser {
                     flag(p, "fuse", true));
             case "qat" -> new Step.Quantize(Step.QuantizeMode.QAT, config, training(p, QAT_EPOCHS, QAT_LEARNING_RATE),
                     flag(p, "keep_faster"), flag(p, "fuse"));
-            default -> throw new SettingException("mode", "must be static, dynamic, qat or fp16, got '" + mode + "'");
+            default -> throw new SettingException("mode", "must be static, dynamic, qat, fp16 or int4, got '"
+                    + mode + "'");
         };
     }
 
@@ -207,7 +218,8 @@ public final class StepParser {
     }
 
     /** Option fields whose values are words, not numbers. */
-    private static final Set<String> STRING_KEYS = Set.of("decay", "optimizer", "batch_norm", "compute", "method");
+    private static final Set<String> STRING_KEYS = Set.of("decay", "optimizer", "batch_norm", "compute", "method",
+            "format");
 
     private static Map<String, Object> trainingOption(String option, String[] parts) {
         Map<String, Object> step = new LinkedHashMap<>();

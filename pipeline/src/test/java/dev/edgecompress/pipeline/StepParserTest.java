@@ -15,6 +15,7 @@ import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.float16.Float16Config;
 import dev.edgecompress.passes.pruning.PolynomialDecay;
 import dev.edgecompress.passes.quantization.CalibrationMethod;
+import dev.edgecompress.passes.quantization.int4.Int4Config;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -70,6 +71,25 @@ class StepParserTest {
         e = assertThrows(SettingException.class, () -> StepParser.parse("quantize",
                 StepParser.quantizeOption("fp16,calibration=1")));
         assertEquals("calibration", e.field());
+    }
+
+    @Test
+    void int4StepsReadFromOptionsAndRecipesAlike() throws Exception {
+        Files.writeString(dir.resolve("int4.json"), """
+                {"steps": [{"type": "quantize", "mode": "int4", "block": 64, "method": "gptq", "format": "qdq",
+                            "accuracy_level": 4}]}""");
+        Step step = StepParser.parse("quantize", StepParser.quantizeOption(
+                "int4,block=64,method=gptq,format=qdq,accuracy_level=4"));
+        assertEquals(step, Recipe.read(dir.resolve("int4.json")).steps().get(0));
+        assertEquals(new Step.Int4(new Int4Config(64, Int4Config.Method.GPTQ, Int4Config.Format.QDQ, 4, Set.of())),
+                step);
+        assertEquals(Set.of(Pass.Need.CALIBRATION_DATA, Pass.Need.CLEANUP_BEFORE), step.passes().get(0).needs());
+        assertEquals(new Step.Int4(Int4Config.defaults()), StepParser.parse("quantize",
+                StepParser.quantizeOption("int4")));
+        assertEquals("block", assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                StepParser.quantizeOption("int4,block=100"))).field());
+        assertEquals("method", assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                StepParser.quantizeOption("int4,method=awq"))).field());
     }
 
     @Test

@@ -1,0 +1,171 @@
+package dev.edgecompress.passes.quantization.int4;
+
+/**
+ * Quantization of a weight matrix to 4-bit blocks without data: round to nearest (symmetric, as
+ * ONNX Runtime's quantizer) or half-quadratic optimization of the zero points. The matrix comes
+ * column-major: {@code columns[n * rows + k]} is W[k, n].
+ */
+final class BlockQuantizer {
+
+    static final int LEVELS = 16;
+    static final int MAX_CODE = LEVELS - 1;
+
+    /** HQQ's settings, its authors' defaults for 4 bits: the lp norm, the penalty and its growth, the iterations. */
+    private static final double HQQ_P = 0.7;
+    private static final double HQQ_BETA = 10;
+    private static final double HQQ_KAPPA = 1.01;
+    private static final int HQQ_ITERATIONS = 20;
+
+    private BlockQuantizer() {
+    }
+
+    /** Round to nearest, symmetric: the value of largest magnitude becomes level -8 (code 0), zero point 8. */
+    static Blocks roundToNearest(float[] columns, int rows, int cols, int size) {
+        Blocks out = empty(rows, cols, size, true);
+        int blocks = out.blocks();
+        for (int n = 0; n < cols; n++) {
+            for (int b = 0; b < blocks; b++) {
+                int from = b * size;
+                int to = Math.min(rows, from + size);
+                float extreme = 0;
+                for (int k = from; k < to; k++) {
+                    float v = columns[n * rows + k];
+                    if (Math.abs(v) > Math.abs(extreme)) {
+                        extreme = v;
+                    }
+                }
+                float scale = extreme / -8f;
+                float inverse = scale != 0 ? 1 / scale : 0;
+                out.scales()[n * blocks + b] = scale;
+                out.zeros()[n * blocks + b] = 8;
+                for (int k = from; k < to; k++) {
+                    out.codes()[n * out.padded() + k] = code(roundHalfAway(columns[n * rows + k] * inverse) + 8);
+                }
+            }
+        }
+        return padded(out);
+    }
+
+    /**
+     * Half-quadratic quantization: per block, the scale spans the block's range and the zero
+     * point is optimized for the lp norm of the error (p = 0.7), alternating between the codes
+     * and a closed-form zero point. With {@code integerZeros} each zero point is kept whole (so it
+     * packs into 4 bits).
+     */
+    static Blocks halfQuadratic(float[] columns, int rows, int cols, int size, boolean integerZeros) {
+        Blocks out = empty(rows, cols, size, integerZeros);
+        int blocks = out.blocks();
+        float[] values = new float[size];
+        for (int n = 0; n < cols; n++) {
+            for (int b = 0; b < blocks; b++) {
+                int from = b * size;
+                int count = Math.min(rows, from + size) - from;
+                System.arraycopy(columns, n * rows + from, values, 0, count);
+                float[] params = optimizeZero(values, count, integerZeros);
+                out.scales()[n * blocks + b] = params[0];
+                out.zeros()[n * blocks + b] = params[1];
+                for (int i = 0; i < count; i++) {
+                    out.codes()[n * out.padded() + from + i] = code(Math.round(values[i] / params[0] + params[1]));
+                }
+            }
+        }
+        return padded(out);
+    }
+
+    /** {scale, zero} of one block by HQQ's alternating minimization. */
+    private static float[] optimizeZero(float[] v, int count, boolean integerZero) {
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < count; i++) {
+            min = Math.min(min, v[i]);
+            max = Math.max(max, v[i]);
+        }
+        float scale = max > min ? (max - min) / MAX_CODE : Math.max(Math.abs(max), 1e-8f);
+        double zero = max > min ? -min / scale : 0;
+        if (integerZero) {
+            zero = Math.max(0, Math.min(MAX_CODE, Math.rint(zero)));
+        }
+        double beta = HQQ_BETA;
+        double bestZero = zero;
+        double bestError = Double.POSITIVE_INFINITY;
+        for (int iteration = 0; iteration < HQQ_ITERATIONS; iteration++) {
+            double error = 0;
+            double zeroSum = 0;
+            for (int i = 0; i < count; i++) {
+                int q = Math.max(0, Math.min(MAX_CODE, (int) Math.rint(v[i] / scale + zero)));
+                double residual = v[i] - (q - zero) * scale;
+                error += Math.abs(residual);
+                double magnitude = Math.abs(residual);
+                double shrunk = magnitude > 0 ? Math.max(magnitude - Math.pow(magnitude, HQQ_P - 1) / beta, 0) : 0;
+                zeroSum += q - (v[i] - Math.copySign(shrunk, residual)) / scale;
+            }
+            if (error >= bestError) {
+                break;
+            }
+            bestError = error;
+            bestZero = zero;
+            zero = zeroSum / count;
+            if (integerZero) {
+                zero = Math.max(0, Math.min(MAX_CODE, Math.rint(zero)));
+            }
+            beta *= HQQ_KAPPA;
+        }
+        return new float[] {scale, (float) bestZero};
+    }
+
+    /**
+     * {scale, zero} spanning a block's range and zero, asymmetric, zero point whole (GPTQ's
+     * grid): levels from min(0, values) to max(0, values).
+     */
+    static float[] minMax(float[] columns, int from, int to) {
+        float min = 0;
+        float max = 0;
+        for (int i = from; i < to; i++) {
+            min = Math.min(min, columns[i]);
+            max = Math.max(max, columns[i]);
+        }
+        if (min == max) {
+            return new float[] {1, 8};
+        }
+        float scale = (max - min) / MAX_CODE;
+        return new float[] {scale, Math.max(0, Math.min(MAX_CODE, Math.round(-min / scale)))};
+    }
+
+    /** {@code blocks} with the codes past the last row set to their block's zero point, so they stand for 0. */
+    static Blocks padded(Blocks blocks) {
+        int last = blocks.blocks() - 1;
+        for (int n = 0; n < blocks.columns(); n++) {
+            byte zero = code(Math.round(blocks.zeros()[n * blocks.blocks() + last]));
+            for (int k = blocks.rows(); k < blocks.padded(); k++) {
+                blocks.codes()[n * blocks.padded() + k] = zero;
+            }
+        }
+        return blocks;
+    }
+
+    static Blocks empty(int rows, int cols, int size, boolean integerZeros) {
+        int blocks = (rows + size - 1) / size;
+        return new Blocks(rows, cols, size, new byte[cols * blocks * size], new float[cols * blocks],
+                new float[cols * blocks], integerZeros);
+    }
+
+    /** The matrix [K, N] row-major (as ONNX stores a MatMul weight) column by column. */
+    static float[] columnMajor(float[] rowMajor, int rows, int cols) {
+        float[] out = new float[rows * cols];
+        for (int k = 0; k < rows; k++) {
+            for (int n = 0; n < cols; n++) {
+                out[n * rows + k] = rowMajor[k * cols + n];
+            }
+        }
+        return out;
+    }
+
+    static byte code(long level) {
+        return (byte) Math.max(0, Math.min(MAX_CODE, level));
+    }
+
+    /** As C's roundf, which ONNX Runtime's quantizer uses: halves away from zero. */
+    static long roundHalfAway(float x) {
+        return (long) Math.copySign(Math.floor(Math.abs(x) + 0.5f), x);
+    }
+}
