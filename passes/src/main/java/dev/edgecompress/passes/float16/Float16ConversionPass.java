@@ -76,6 +76,13 @@ public final class Float16ConversionPass implements Pass {
     /** The first operator set whose Cast takes a type code (before, it named the type, and ONNX Runtime's check fails). */
     static final long FIRST_OPSET = 6;
 
+    /**
+     * With float32 computation, smaller weights stay float32: they save nothing, and ONNX Runtime
+     * matches constants such as GELU's sqrt(2) by value to fuse kernels (rounded to float16, the
+     * ViT's BiasGelu fusion was lost: 0.83x at batch 1).
+     */
+    static final int MIN_STORED_ELEMENTS = 16;
+
     private final Float16Config config;
 
     public Float16ConversionPass(Float16Config config) {
@@ -295,7 +302,8 @@ public final class Float16ConversionPass implements Pass {
                 if (tensor == null || tensor.type() != DataType.FLOAT || value.isGraphInput() || value.isGraphOutput()
                         || value.uses().stream().anyMatch(use -> use.node().graph() != graph)
                         || config.halfCompute() && value.uses().stream()
-                                .noneMatch(use -> halfSlot(use.node(), use.inputIndex(), true))) {
+                                .noneMatch(use -> halfSlot(use.node(), use.inputIndex(), true))
+                        || !config.halfCompute() && tensor.elementCount() < MIN_STORED_ELEMENTS) {
                     continue;
                 }
                 value.replaceConstValue(half(tensor));

@@ -15,6 +15,8 @@ final class BlockQuantizer {
     private static final double HQQ_BETA = 10;
     private static final double HQQ_KAPPA = 1.01;
     private static final int HQQ_ITERATIONS = 20;
+    /** Range shrink factors tried for a block's grid: 1, 0.975, ..., 0.6. */
+    private static final int SHRINK_STEPS = 16;
 
     private BlockQuantizer() {
     }
@@ -72,7 +74,10 @@ final class BlockQuantizer {
         return padded(out);
     }
 
-    /** {scale, zero} of one block by HQQ's alternating minimization. */
+    /**
+     * {scale, zero} of one block: the range [min, max] shrunk by the factor (1 down to 0.6) whose
+     * grid has the least squared error, then HQQ's alternating minimization of the zero point.
+     */
     private static float[] optimizeZero(float[] v, int count, boolean integerZero) {
         float min = Float.POSITIVE_INFINITY;
         float max = Float.NEGATIVE_INFINITY;
@@ -80,10 +85,30 @@ final class BlockQuantizer {
             min = Math.min(min, v[i]);
             max = Math.max(max, v[i]);
         }
-        float scale = max > min ? (max - min) / MAX_CODE : Math.max(Math.abs(max), 1e-8f);
-        double zero = max > min ? -min / scale : 0;
-        if (integerZero) {
-            zero = Math.max(0, Math.min(MAX_CODE, Math.rint(zero)));
+        if (!(max > min)) {
+            return new float[] {max == 0 ? 1 : Math.abs(max), 8}; // every weight alike: code 8 +/- 1
+        }
+        float scale = (max - min) / MAX_CODE;
+        double zero = -min / scale;
+        double leastError = Double.POSITIVE_INFINITY;
+        for (int step = 0; step <= SHRINK_STEPS; step++) {
+            float shrink = 1f - 0.4f * step / SHRINK_STEPS;
+            float candidateScale = (max - min) * shrink / MAX_CODE;
+            double candidateZero = Math.max(0, Math.min(MAX_CODE, Math.rint(-min * shrink / candidateScale)));
+            double error = 0;
+            for (int i = 0; i < count; i++) {
+                int q = Math.max(0, Math.min(MAX_CODE, (int) Math.rint(v[i] / candidateScale + candidateZero)));
+                double residual = v[i] - (q - candidateZero) * candidateScale;
+                error += residual * residual;
+            }
+            if (error < leastError) {
+                leastError = error;
+                scale = candidateScale;
+                zero = candidateZero;
+            }
+        }
+        if (!integerZero) {
+            zero = -min / scale;
         }
         double beta = HQQ_BETA;
         double bestZero = zero;
@@ -111,6 +136,12 @@ final class BlockQuantizer {
             beta *= HQQ_KAPPA;
         }
         return new float[] {scale, (float) bestZero};
+    }
+
+    /** {scale, zero} of the block {@code columns[from, to)} by HQQ, the zero point whole. */
+    static float[] halfQuadraticGrid(float[] columns, int from, int to) {
+        float[] values = java.util.Arrays.copyOfRange(columns, from, to);
+        return optimizeZero(values, values.length, true);
     }
 
     /**

@@ -77,7 +77,8 @@ final class Gptq {
                 for (int k = first; k < end; k++) {
                     int block = n * blocks + k / size;
                     if (k % size == 0) {
-                        float[] grid = BlockQuantizer.minMax(columns, base + k, base + Math.min(rows, k + size));
+                        float[] grid = BlockQuantizer.halfQuadraticGrid(columns, base + k,
+                                base + Math.min(rows, k + size));
                         out.scales()[block] = grid[0];
                         out.zeros()[block] = grid[1];
                     }

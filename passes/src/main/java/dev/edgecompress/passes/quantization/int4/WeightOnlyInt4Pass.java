@@ -307,7 +307,11 @@ public final class WeightOnlyInt4Pass implements Pass {
             bytes = inputs.stream().mapToLong(v -> v.constValue().byteSize()).sum();
         }
         node.output(0).replaceWith(result, "_float");
+        List<Value> replaced = node.inputs().subList(1, node.inputs().size()).stream()
+                .filter(v -> v != null && v.isInitializer()).toList();
         graph.remove(List.of(node));
+        // The float weight and bias go now, so the step's counts show the 4-bit model.
+        graph.removeInitializers(replaced.stream().filter(v -> !v.hasUses() && !v.isGraphOutput()).toList());
         return bytes + (bias == null ? 0 : bias.constValue().byteSize());
     }
 
