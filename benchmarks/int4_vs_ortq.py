@@ -11,15 +11,14 @@ Usage: python3 int4_vs_ortq.py WORK CLI_JAR CLASSPATH MODEL...
 Ours: rtn, hqq, gptq, and rtn with accuracy_level=4 (int8 activations inside the kernel).
 """
 import os
-import re
 import subprocess
 import sys
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import matmul_nbits_quantizer as nbits
+from side_by_side import judge, speed
 
 work, jar, classpath = sys.argv[1:4]
 models = sys.argv[4:]
@@ -50,32 +49,6 @@ def stack():
 def fashion(name):
     test = np.load("test-models/fashion_mnist_test_2k.npz")
     return f"test-models/{name}.onnx", "test-models/fashion_mnist_calib_512.npz", test["input"], test["labels"]
-
-
-def judge(model, samples, labels, reference=None):
-    """(top-1 % or None, SQNR dB against the reference outputs or None, outputs)."""
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    outputs = np.concatenate([session.run(None, {"input": samples[i:i + 64]})[0]
-                              for i in range(0, len(samples), 64)])
-    top1 = None if labels is None else float((outputs.argmax(1) == labels).mean() * 100)
-    if reference is None:
-        return top1, None, outputs
-    noise = float(((reference.astype(np.float64) - outputs) ** 2).sum())
-    signal = float((reference.astype(np.float64) ** 2).sum())
-    return top1, (float("inf") if noise == 0 else 10 * np.log10(signal / noise)), outputs
-
-
-def speed(batches, files):
-    """{(label, batch): (speedup, low, high)} from one Int8SpeedBenchmark process."""
-    result = subprocess.run(["java", "-Xmx8g", "-cp", classpath, "dev.edgecompress.benchmarks.Int8SpeedBenchmark",
-                             batches, files[0][1]] + [f"{label}={path}" for label, path in files[1:]],
-                            capture_output=True, text=True, check=True)
-    out = {}
-    for line in result.stdout.splitlines():
-        fields = dict(re.findall(r"(\w+)=(\S+)", line))
-        out[(fields["model"], int(fields["batch"]))] = (float(fields["speedup"]), float(fields["low"]),
-                                                        float(fields["high"]))
-    return out
 
 
 def ortq(path, name, config):
@@ -112,7 +85,7 @@ for model in models:
     failures["ort_gptq"] = "needs Intel Neural Compressor (neural_compressor), not in the wheel store"
     top1, _, reference = judge(path, samples, labels)
     scores = {label: judge(f, samples, labels, reference)[:2] for label, f in files[1:]}
-    timing = speed("1,16", files)
+    timing = speed(classpath, "1,16", files, heap="8g")
     print(f"\n{name} (float {os.path.getsize(path) / 2**20:,.1f} MiB" + ("" if top1 is None else f", top-1 {top1:.2f}%")
           + ")\n")
     print("| file | size vs float | " + ("top-1 % (SQNR dB)" if labels is not None else "SQNR dB")

@@ -9,17 +9,14 @@ Usage: python3 int8_vs_ortq.py WORK CLI_JAR CLASSPATH MODEL:KIND:BATCHES...
                 judged by top-1 on test-models/fashion_mnist_test_2k.npz
   KIND image224: 1x3x224x224 images uniform in [0, 1), 32 to calibrate, 16 others to judge by SQNR
 """
-import json
 import os
-import re
-import statistics
 import subprocess
 import sys
 
 import numpy as np
-import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
+from side_by_side import judge, speed
 
 work, jar, classpath = sys.argv[1:4]
 specs = sys.argv[4:]
@@ -47,32 +44,6 @@ def data(kind, name):
     return path, [{"input": images[i:i + 8]} for i in range(0, 32, 8)], images[32:], None
 
 
-def judge(model, samples, labels, reference=None):
-    """(top-1 % or None without labels, SQNR dB against the reference outputs or None, outputs)."""
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    outputs = np.concatenate([session.run(None, {"input": samples[i:i + 64]})[0]
-                              for i in range(0, len(samples), 64)])
-    top1 = None if labels is None else float((outputs.argmax(1) == labels).mean() * 100)
-    if reference is None:
-        return top1, None, outputs
-    noise = float(((reference.astype(np.float64) - outputs) ** 2).sum())
-    signal = float((reference.astype(np.float64) ** 2).sum())
-    return top1, (float("inf") if noise == 0 else 10 * np.log10(signal / noise)), outputs
-
-
-def speed(batches, models):
-    """{(label, batch): (speedup, low, high)} from one Int8SpeedBenchmark process."""
-    result = subprocess.run(["java", "-cp", classpath, "dev.edgecompress.benchmarks.Int8SpeedBenchmark", batches,
-                             models[0]] + [f"{label}={path}" for label, path in models[1:]],
-                            capture_output=True, text=True, check=True)
-    out = {}
-    for line in result.stdout.splitlines():
-        fields = dict(re.findall(r"(\w+)=(\S+)", line))
-        out[(fields["model"], int(fields["batch"]))] = (float(fields["speedup"]), float(fields["low"]),
-                                                        float(fields["high"]))
-    return out
-
-
 rows = []
 for spec in specs:
     path, kind, batches = spec.split(":")
@@ -97,7 +68,7 @@ for spec in specs:
         ortq_error = str(e).splitlines()[0][:60]
     float_top1, _, reference = judge(path, samples, labels)
     scores = {v: judge(f, samples, labels, reference)[:2] for v, f in files.items()}
-    timing = speed(batches, [path] + list(files.items()))
+    timing = speed(classpath, batches, [("float", path)] + list(files.items()))
     rows.append((name, batches, os.path.getsize(path), {v: os.path.getsize(f) for v, f in files.items()},
                  float_top1, scores, timing, ortq_error))
     print(f"done {name}", file=sys.stderr)

@@ -3,6 +3,7 @@ package dev.edgecompress.cli;
 import dev.edgecompress.passes.analysis.CompressionTargets;
 import dev.edgecompress.passes.analysis.ModelSummary;
 import dev.edgecompress.passes.float16.Float16ConversionPass;
+import dev.edgecompress.passes.quantization.int4.WeightOnlyInt4Pass;
 import dev.edgecompress.pipeline.Inspection;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -129,6 +130,12 @@ final class InspectCommand implements Command {
                     half.float32Ops().values().stream().mapToInt(Integer::intValue).sum());
             new java.util.TreeMap<>(half.float32Ops()).forEach((op, count) -> out.printf("  %-48s %d%n", op, count));
         }
+        out.println();
+        WeightOnlyInt4Pass.Plan int4 = targets.int4();
+        out.printf("int4 weights: %d MatMul/Gemm weights%n", int4.weights().size());
+        int4.weights().forEach(w -> out.println("  " + w));
+        new java.util.TreeMap<>(int4.leftFloat()).forEach((op, count) -> out.printf("  left float: %s x%d%n", op,
+                count));
         out.println();
         out.printf("Low-rank factorization: %d weights%n", targets.factorizable().size());
         table(out, List.of("node", "op", "weight", "matrix", "max useful rank"), targets.factorizable().stream()

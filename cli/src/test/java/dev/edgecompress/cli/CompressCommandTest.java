@@ -313,7 +313,7 @@ class CompressCommandTest {
         CliRun unknown = new CliRun();
         assertEquals(ExitCode.BAD_INPUT, unknown.run("compress", MLP, "-o", dir.resolve("x.onnx").toString(),
                 "--quantize", "ptq", "--calib", heldOut));
-        assertTrue(unknown.stderr().contains("must be static, dynamic or qat"), unknown.stderr());
+        assertTrue(unknown.stderr().contains("must be static, dynamic, qat, fp16 or int4"), unknown.stderr());
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.float16.Float16Config;
 import dev.edgecompress.passes.float16.Float16ConversionPass;
 import dev.edgecompress.passes.opset.OpsetUpgradePass;
+import dev.edgecompress.passes.quantization.int4.WeightOnlyInt4Pass;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,8 @@ import java.util.Set;
  *       that pass quantization through.</li>
  *   <li>float16: nodes whose operators compute in float16, and those that stay float32 and why
  *       ({@link Float16ConversionPass#plan}).</li>
+ *   <li>4-bit weight-only: MatMul and Gemm with constant 2-D weights, and the weighted nodes left
+ *       float and why ({@link WeightOnlyInt4Pass#plan}).</li>
  *   <li>Low-rank factorization: Gemm/MatMul with a constant 2-D weight [m, n], and Conv with a
  *       constant weight, where some rank r saves parameters: r (m + n) &lt; m n.</li>
  * </ul>
@@ -61,6 +64,7 @@ public final class CompressionTargets {
     private final List<FactorizableWeight> factorizable = new ArrayList<>();
     private OpsetUpgrade int8Opset;
     private Float16ConversionPass.Plan float16;
+    private WeightOnlyInt4Pass.Plan int4;
 
     /**
      * The operator set upgrade int8 quantization will make first: from and to which version, the
@@ -76,6 +80,7 @@ public final class CompressionTargets {
         CompressionTargets targets = new CompressionTargets();
         targets.scan(model.graph());
         targets.float16 = Float16ConversionPass.plan(model, Float16Config.defaults());
+        targets.int4 = WeightOnlyInt4Pass.plan(model);
         long from = model.opsetVersion("");
         if (from >= 0 && from < OpsetUpgradePass.QUANTIZATION_OPSET) {
             try {
@@ -97,6 +102,11 @@ public final class CompressionTargets {
     /** What float16 conversion (the defaults) would compute in float16 and leave float32. */
     public Float16ConversionPass.Plan float16() {
         return float16;
+    }
+
+    /** What 4-bit weight-only quantization would quantize and leave float. */
+    public WeightOnlyInt4Pass.Plan int4() {
+        return int4;
     }
 
     public List<PrunableWeight> prunable() {

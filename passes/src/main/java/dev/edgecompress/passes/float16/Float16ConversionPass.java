@@ -16,8 +16,8 @@ import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -147,10 +147,10 @@ public final class Float16ConversionPass implements Pass {
     private final class Conversion {
         private final Graph graph;
         private final Map<Value, DataType> types;
-        private final Set<Node> converted = new HashSet<>();
+        private final Set<Node> converted = new LinkedHashSet<>();
         private final Map<String, Integer> float32Ops = new TreeMap<>();
         private final Map<Value, Value> casts = new HashMap<>();
-        private final Set<Node> added = new HashSet<>();
+        private final Set<Node> added = new LinkedHashSet<>();
         private int clamped;
         private int flushed;
 
@@ -213,13 +213,13 @@ public final class Float16ConversionPass implements Pass {
             details.put("casts", added.size());
             details.put("initializers_float16", initializers + constants);
             details.put("initializer_bytes", Map.of("before", bytesBefore, "after", initializerBytes()));
+            if (flushed > 0) {
+                details.put("weights_flushed_to_zero", flushed);
+            }
             PassResult result = PassResult.changed(details);
             if (clamped > 0) {
                 result = result.withWarning(String.format("%s: %d weights beyond float16's range were clamped to"
                         + " +/-65504", name(), clamped));
-            }
-            if (flushed > 0) {
-                details.put("weights_flushed_to_zero", flushed);
             }
             List<String> weighted = float32Ops.keySet().stream().filter(op -> WEIGHTED.contains(op.split(" ")[0]))
                     .toList();

@@ -79,6 +79,36 @@ public final class WeightOnlyInt4Pass implements Pass {
     private record Target(Graph graph, Node node, float[] weight, int rows, int cols, float[] bias) {
     }
 
+    /**
+     * What 4-bit quantization would act on, changing nothing: each MatMul or Gemm it quantizes
+     * (node and weight as K x N), and the weighted nodes it leaves float (op type and reason, counted).
+     */
+    public record Plan(List<String> weights, Map<String, Integer> leftFloat) {
+    }
+
+    /** The plan of quantizing {@code model} to 4 bits (any method). */
+    public static Plan plan(Model model) {
+        List<String> weights = new ArrayList<>();
+        Map<String, Integer> leftFloat = new TreeMap<>();
+        for (Graph graph : model.graph().withSubgraphs()) {
+            for (Node node : graph.nodes()) {
+                if (!node.normalizedDomain().isEmpty() || !WEIGHTED.contains(node.opType())) {
+                    continue;
+                }
+                String reason = reasonToKeep(node);
+                if (reason == null) {
+                    Tensor weight = node.input(1).constValue();
+                    boolean transposed = node.opType().equals("Gemm") && node.intAttribute("transB", 0) != 0;
+                    weights.add(String.format("%s %s %d x %d", label(node), node.opType(),
+                            weight.dim(transposed ? 1 : 0), weight.dim(transposed ? 0 : 1)));
+                } else if (!reason.isEmpty()) {
+                    leftFloat.merge(node.opType() + " (" + reason + ")", 1, Integer::sum);
+                }
+            }
+        }
+        return new Plan(weights, leftFloat);
+    }
+
     @Override
     public PassResult run(Model model, PassContext context) {
         long opset = model.opsetVersion("");
