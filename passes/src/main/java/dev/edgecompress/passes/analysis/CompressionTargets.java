@@ -37,6 +37,9 @@ import java.util.Set;
 public final class CompressionTargets {
 
     static final Set<String> MATRIX_OPS = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
+    /** Operators that carry weights: the matrix operators and the recurrent ones. */
+    public static final Set<String> WEIGHTED_OPS = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "LSTM", "GRU",
+            "RNN");
     static final Set<String> INT8_COMPUTE_OPS = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "Add",
             "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat");
     static final Set<String> INT8_FUSED_ACTIVATIONS = Set.of("Relu", "Clip");

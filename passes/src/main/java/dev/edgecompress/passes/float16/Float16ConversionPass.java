@@ -14,6 +14,7 @@ import dev.edgecompress.ir.ValueType;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
+import dev.edgecompress.passes.analysis.CompressionTargets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -221,7 +222,7 @@ public final class Float16ConversionPass implements Pass {
                 result = result.withWarning(String.format("%s: %d weights beyond float16's range were clamped to"
                         + " +/-65504", name(), clamped));
             }
-            List<String> weighted = float32Ops.keySet().stream().filter(op -> WEIGHTED.contains(op.split(" ")[0]))
+            List<String> weighted = float32Ops.keySet().stream().filter(op -> CompressionTargets.WEIGHTED_OPS.contains(op.split(" ")[0]))
                     .toList();
             if (!weighted.isEmpty()) {
                 result = result.withWarning(name() + " left weighted operators in float32: " + weighted.stream()
@@ -411,6 +412,4 @@ public final class Float16ConversionPass implements Pass {
     private static ValueType retyped(ValueType type, DataType elementType) {
         return new ValueType.TensorType(elementType, type instanceof ValueType.TensorType tensor ? tensor.shape() : null);
     }
-
-    private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "LSTM", "GRU", "RNN");
 }

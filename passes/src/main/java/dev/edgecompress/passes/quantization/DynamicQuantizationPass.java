@@ -11,6 +11,7 @@ import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
+import dev.edgecompress.passes.analysis.CompressionTargets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,7 +79,7 @@ public final class DynamicQuantizationPass implements Pass {
                 } else if (eligible(node)) {
                     rewrite(graph, node);
                     done.add(node);
-                } else if (WEIGHTED.contains(node.opType()) && node.input(1) != null) {
+                } else if (CompressionTargets.WEIGHTED_OPS.contains(node.opType()) && node.input(1) != null) {
                     leftFloat.merge(node.opType() + reason(node), 1, Integer::sum);
                 }
             }
@@ -95,8 +96,6 @@ public final class DynamicQuantizationPass implements Pass {
         return PassResult.changed(Map.of("quantized_nodes", replaced, "lstm", lstms)).withWarning(warning);
     }
 
-    private static final java.util.Set<String> WEIGHTED = java.util.Set.of("Conv", "ConvTranspose", "Gemm", "MatMul",
-            "LSTM", "GRU", "RNN");
 
     private static String reason(Node node) {
         return switch (node.opType()) {

@@ -90,8 +90,4 @@ public record Int4Config(int block, Method method, Format format, int accuracyLe
     public static Int4Config defaults() {
         return new Int4Config(DEFAULT_BLOCK, Method.RTN, Format.MATMULNBITS, 0, Set.of());
     }
-
-    boolean excludes(String nodeName, String opType) {
-        return nodeName != null && exclude.contains(nodeName) || exclude.contains(opType);
-    }
 }

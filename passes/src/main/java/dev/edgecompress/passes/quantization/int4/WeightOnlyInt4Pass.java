@@ -86,27 +86,41 @@ public final class WeightOnlyInt4Pass implements Pass {
     public record Plan(List<String> weights, Map<String, Integer> leftFloat) {
     }
 
-    /** The plan of quantizing {@code model} to 4 bits (any method). */
+    /** The plan of quantizing {@code model} to 4 bits (any method, nothing excluded). */
     public static Plan plan(Model model) {
-        List<String> weights = new ArrayList<>();
         Map<String, Integer> leftFloat = new TreeMap<>();
+        List<String> weights = new ArrayList<>();
+        for (Node node : candidates(model, Set.of(), leftFloat)) {
+            Tensor weight = node.input(1).constValue();
+            boolean transposed = node.opType().equals("Gemm") && node.intAttribute("transB", 0) != 0;
+            weights.add(String.format("%s %s %d x %d", label(node), node.opType(), weight.dim(transposed ? 1 : 0),
+                    weight.dim(transposed ? 0 : 1)));
+        }
+        return new Plan(weights, leftFloat);
+    }
+
+    /**
+     * The nodes to quantize, main graph and subgraphs, in order; the weighted nodes left float go
+     * into {@code leftFloat} (op type and reason, counted).
+     */
+    private static List<Node> candidates(Model model, Set<String> exclude, Map<String, Integer> leftFloat) {
+        List<Node> nodes = new ArrayList<>();
         for (Graph graph : model.graph().withSubgraphs()) {
             for (Node node : graph.nodes()) {
                 if (!node.normalizedDomain().isEmpty() || !WEIGHTED.contains(node.opType())) {
                     continue;
                 }
-                String reason = reasonToKeep(node);
+                boolean excluded = node.name() != null && exclude.contains(node.name())
+                        || exclude.contains(node.opType());
+                String reason = excluded ? "excluded" : reasonToKeep(node);
                 if (reason == null) {
-                    Tensor weight = node.input(1).constValue();
-                    boolean transposed = node.opType().equals("Gemm") && node.intAttribute("transB", 0) != 0;
-                    weights.add(String.format("%s %s %d x %d", label(node), node.opType(),
-                            weight.dim(transposed ? 1 : 0), weight.dim(transposed ? 0 : 1)));
+                    nodes.add(node);
                 } else if (!reason.isEmpty()) {
                     leftFloat.merge(node.opType() + " (" + reason + ")", 1, Integer::sum);
                 }
             }
         }
-        return new Plan(weights, leftFloat);
+        return nodes;
     }
 
     @Override
@@ -118,20 +132,8 @@ public final class WeightOnlyInt4Pass implements Pass {
                     + "; the default format, matmulnbits, runs at any operator set");
         }
         Map<String, Integer> leftFloat = new TreeMap<>();
-        List<Target> targets = new ArrayList<>();
-        for (Graph graph : model.graph().withSubgraphs()) {
-            for (Node node : graph.nodes()) {
-                if (!node.normalizedDomain().isEmpty() || !WEIGHTED.contains(node.opType())) {
-                    continue;
-                }
-                String reason = config.excludes(node.name(), node.opType()) ? "excluded" : reasonToKeep(node);
-                if (reason == null) {
-                    targets.add(target(graph, node));
-                } else if (!reason.isEmpty()) {
-                    leftFloat.merge(node.opType() + " (" + reason + ")", 1, Integer::sum);
-                }
-            }
-        }
+        List<Target> targets = candidates(model, config.exclude(), leftFloat).stream()
+                .map(node -> target(node.graph(), node)).toList();
         String floatWarning = leftFloat.isEmpty() ? null : name() + " left " + leftFloat.values().stream()
                 .mapToInt(Integer::intValue).sum() + " weighted nodes in float: " + leftFloat.entrySet().stream()
                 .map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining("; "));
