@@ -81,6 +81,10 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
                         .desc("training data for --finetune and --quantize qat (.npz; with 'labels' unless distill=1)")
                         .get())
+                .addOption(Option.builder().longOpt("cluster").hasArg().argName("K")
+                        .desc("weight sharing: the non-zero values of each prunable weight replaced by the nearest of K"
+                                + " k-means centroids (zeros stay zero), after pruning and fine-tuning, before"
+                                + " quantization; K[,per=channel][,init=linear]").get())
                 .addOption(Option.builder().longOpt("quantize").hasArg().argName("MODE")
                         .desc("int8 quantization: static (QDQ; calibrated on --calib), dynamic, or qat"
                                 + "[,epochs=N,lr=X,...] (quantization-aware training on --train, as --finetune takes"
@@ -212,7 +216,7 @@ final class CompressCommand implements Command {
     private static Recipe recipe(CommandLine line) throws Exception {
         String[] prunes = line.getOptionValues("prune");
         boolean passOptions = prunes != null || line.hasOption("quantize") || line.hasOption("low-rank")
-                || line.hasOption("finetune");
+                || line.hasOption("finetune") || line.hasOption("cluster");
         if (line.hasOption("recipe")) {
             if (passOptions) {
                 throw new UsageException("give the passes either in --recipe or as options, not both");
@@ -228,6 +232,9 @@ final class CompressCommand implements Command {
         }
         if (line.hasOption("finetune")) {
             steps.add(optionStep("finetune", line.getOptionValue("finetune"), StepParser::finetuneOption));
+        }
+        if (line.hasOption("cluster")) {
+            steps.add(optionStep("cluster", line.getOptionValue("cluster"), StepParser::clusterOption));
         }
         if (line.hasOption("quantize")) {
             steps.add(optionStep("quantize", line.getOptionValue("quantize"), text -> {

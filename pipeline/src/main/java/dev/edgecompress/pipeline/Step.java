@@ -3,6 +3,8 @@ package dev.edgecompress.pipeline;
 import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.cleanup.FoldBatchNormPass;
+import dev.edgecompress.passes.clustering.ClusteringConfig;
+import dev.edgecompress.passes.clustering.WeightClusteringPass;
 import dev.edgecompress.passes.cleanup.FoldConstantsPass;
 import dev.edgecompress.passes.cleanup.RemoveDeadNodesPass;
 import dev.edgecompress.passes.cleanup.RemoveIdentityPass;
@@ -177,6 +179,22 @@ public sealed interface Step {
         @Override
         public List<Pass> passes() {
             return List.of(new WeightOnlyInt4Pass(config));
+        }
+    }
+
+    /**
+     * Weight clustering: {@code cluster} with clusters, per (layer or channel), init (kmeans++ or
+     * linear) and skip.
+     */
+    record Cluster(ClusteringConfig config) implements Step {
+        @Override
+        public String type() {
+            return "cluster";
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return List.of(new WeightClusteringPass(config));
         }
     }
 

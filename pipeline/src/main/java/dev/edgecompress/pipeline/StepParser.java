@@ -7,6 +7,7 @@ import dev.edgecompress.ir.training.Optimizer;
 import dev.edgecompress.ir.training.TrainingSettings;
 import dev.edgecompress.passes.Cleanup;
 import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.clustering.ClusteringConfig;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.float16.Float16Config;
 import dev.edgecompress.passes.lowrank.LowRankConfig;
@@ -41,6 +42,8 @@ import java.util.Set;
  *              fp32: float16 weights widened when the model loads) and exclude;
  *              mode int4 (4-bit weight-only MatMul and Gemm) takes block (default 32), method (rtn | hqq |
  *              gptq, which calibrates), format (matmulnbits | qdq), accuracy_level (0-4) and exclude
+ * cluster      clusters (2-256 shared values per layer or channel; zeros stay), per: layer | channel,
+ *              init: kmeans++ | linear, skip [names]
  * low-rank     energy (kept fraction of singular-value energy) | ratio (kept fraction of each layer's
  *              parameters) | budget (kept fraction of all their parameters, spread by spectra), skip
  * finetune     epochs, lr (default 0.001), batch (default 64), optimizer (adam | sgd | momentum |
@@ -77,6 +80,16 @@ public final class StepParser {
             case "prune" -> prune(p);
             case "quantize" -> quantize(p);
             case "low-rank" -> lowRank(p);
+            case "cluster" -> {
+                known(p, Set.of("clusters", "per", "init", "skip"));
+                String per = string(p, "per", "layer");
+                if (!per.equals("layer") && !per.equals("channel")) {
+                    throw new SettingException("per", "must be layer or channel, got '" + per + "'");
+                }
+                yield new Step.Cluster(new ClusteringConfig((int) (double) number(p, "clusters", null),
+                        per.equals("channel"), ClusteringConfig.Init.parse(string(p, "init", "kmeans++")),
+                        names(p, "skip")));
+            }
             case "finetune" -> {
                 Set<String> fields = new LinkedHashSet<>(TRAINING_KEYS);
                 fields.add("schedule");
@@ -91,7 +104,7 @@ public final class StepParser {
                     }
                 }
                 throw new SettingException("type", "unknown step type '" + type
-                        + "'; known: prune, quantize, low-rank, finetune, cleanup, fold-batchnorm, remove-identity,"
+                        + "'; known: prune, quantize, cluster, low-rank, finetune, cleanup, fold-batchnorm, remove-identity,"
                         + " fold-constants, remove-dead-nodes");
             }
         };
@@ -219,7 +232,7 @@ public final class StepParser {
 
     /** Option fields whose values are words, not numbers. */
     private static final Set<String> STRING_KEYS = Set.of("decay", "optimizer", "batch_norm", "compute", "method",
-            "format");
+            "format", "per", "init");
 
     private static Map<String, Object> trainingOption(String option, String[] parts) {
         Map<String, Object> step = new LinkedHashMap<>();
@@ -246,6 +259,19 @@ public final class StepParser {
                 throw new SettingException(key, "must be a number, got '" + value + "'");
             }
         }
+        return step;
+    }
+
+    /** The step a {@code --cluster K[,per=channel][,init=linear]} option stands for. */
+    public static Map<String, Object> clusterOption(String text) {
+        String[] parts = text.split(",");
+        Map<String, Object> step = new LinkedHashMap<>();
+        try {
+            step.put("clusters", Double.parseDouble(parts[0].trim()));
+        } catch (NumberFormatException e) {
+            throw new SettingException("clusters", "must be a number, got '" + parts[0] + "'");
+        }
+        step.putAll(trainingOption("cluster", java.util.Arrays.copyOfRange(parts, 1, parts.length)));
         return step;
     }
 

@@ -11,6 +11,7 @@ import dev.edgecompress.ir.training.BatchNormMode;
 import dev.edgecompress.ir.training.LearningRateDecay;
 import dev.edgecompress.ir.training.Optimizer;
 import dev.edgecompress.passes.Pass;
+import dev.edgecompress.passes.clustering.ClusteringConfig;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.float16.Float16Config;
 import dev.edgecompress.passes.pruning.PolynomialDecay;
@@ -90,6 +91,21 @@ class StepParserTest {
                 StepParser.quantizeOption("int4,block=100"))).field());
         assertEquals("method", assertThrows(SettingException.class, () -> StepParser.parse("quantize",
                 StepParser.quantizeOption("int4,method=awq"))).field());
+    }
+
+    @Test
+    void clusterStepsReadAlikeAndTrainingAfterThemIsRefused() throws Exception {
+        Files.writeString(dir.resolve("cluster.json"), """
+                {"steps": [{"type": "cluster", "clusters": 16, "per": "channel", "init": "linear"}]}""");
+        Step step = StepParser.parse("cluster", StepParser.clusterOption("16,per=channel,init=linear"));
+        assertEquals(step, Recipe.read(dir.resolve("cluster.json")).steps().get(0));
+        assertEquals(new Step.Cluster(new ClusteringConfig(16, true, ClusteringConfig.Init.LINEAR, Set.of())), step);
+        assertEquals("clusters", assertThrows(SettingException.class, () -> StepParser.parse("cluster",
+                StepParser.clusterOption("300"))).field());
+        SettingException e = assertThrows(SettingException.class, () -> new Recipe(List.of(step,
+                StepParser.parse("finetune", StepParser.finetuneOption("epochs=1"))), List.of()));
+        assertEquals("cluster", e.field());
+        assertTrue(e.getMessage().contains("training after clustering"), e.getMessage());
     }
 
     @Test
