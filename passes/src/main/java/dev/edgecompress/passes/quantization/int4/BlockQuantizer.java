@@ -23,7 +23,7 @@ final class BlockQuantizer {
 
     /** Round to nearest, symmetric: the value of largest magnitude becomes level -8 (code 0), zero point 8. */
     static Blocks roundToNearest(float[] columns, int rows, int cols, int size) {
-        Blocks out = empty(rows, cols, size, true);
+        Blocks out = empty(rows, cols, size);
         int blocks = out.blocks();
         for (int n = 0; n < cols; n++) {
             for (int b = 0; b < blocks; b++) {
@@ -51,11 +51,10 @@ final class BlockQuantizer {
     /**
      * Half-quadratic quantization: per block, the scale spans the block's range and the zero
      * point is optimized for the lp norm of the error (p = 0.7), alternating between the codes
-     * and a closed-form zero point. With {@code integerZeros} each zero point is kept whole (so it
-     * packs into 4 bits).
+     * and a closed-form zero point kept whole (so it packs into 4 bits).
      */
-    static Blocks halfQuadratic(float[] columns, int rows, int cols, int size, boolean integerZeros) {
-        Blocks out = empty(rows, cols, size, integerZeros);
+    static Blocks halfQuadratic(float[] columns, int rows, int cols, int size) {
+        Blocks out = empty(rows, cols, size);
         int blocks = out.blocks();
         float[] values = new float[size];
         for (int n = 0; n < cols; n++) {
@@ -63,7 +62,7 @@ final class BlockQuantizer {
                 int from = b * size;
                 int count = Math.min(rows, from + size) - from;
                 System.arraycopy(columns, n * rows + from, values, 0, count);
-                float[] params = optimizeZero(values, count, integerZeros);
+                float[] params = optimizeZero(values, count);
                 out.scales()[n * blocks + b] = params[0];
                 out.zeros()[n * blocks + b] = params[1];
                 for (int i = 0; i < count; i++) {
@@ -78,7 +77,7 @@ final class BlockQuantizer {
      * {scale, zero} of one block: the range [min, max] shrunk by the factor (1 down to 0.6) whose
      * grid has the least squared error, then HQQ's alternating minimization of the zero point.
      */
-    private static float[] optimizeZero(float[] v, int count, boolean integerZero) {
+    private static float[] optimizeZero(float[] v, int count) {
         float min = Float.POSITIVE_INFINITY;
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < count; i++) {
@@ -107,9 +106,6 @@ final class BlockQuantizer {
                 zero = candidateZero;
             }
         }
-        if (!integerZero) {
-            zero = -min / scale;
-        }
         double beta = HQQ_BETA;
         double bestZero = zero;
         double bestError = Double.POSITIVE_INFINITY;
@@ -129,10 +125,7 @@ final class BlockQuantizer {
             }
             bestError = error;
             bestZero = zero;
-            zero = zeroSum / count;
-            if (integerZero) {
-                zero = Math.max(0, Math.min(MAX_CODE, Math.rint(zero)));
-            }
+            zero = Math.max(0, Math.min(MAX_CODE, Math.rint(zeroSum / count)));
             beta *= HQQ_KAPPA;
         }
         return new float[] {scale, (float) bestZero};
@@ -141,25 +134,7 @@ final class BlockQuantizer {
     /** {scale, zero} of the block {@code columns[from, to)} by HQQ, the zero point whole. */
     static float[] halfQuadraticGrid(float[] columns, int from, int to) {
         float[] values = java.util.Arrays.copyOfRange(columns, from, to);
-        return optimizeZero(values, values.length, true);
-    }
-
-    /**
-     * {scale, zero} spanning a block's range and zero, asymmetric, zero point whole (GPTQ's
-     * grid): levels from min(0, values) to max(0, values).
-     */
-    static float[] minMax(float[] columns, int from, int to) {
-        float min = 0;
-        float max = 0;
-        for (int i = from; i < to; i++) {
-            min = Math.min(min, columns[i]);
-            max = Math.max(max, columns[i]);
-        }
-        if (min == max) {
-            return new float[] {1, 8};
-        }
-        float scale = (max - min) / MAX_CODE;
-        return new float[] {scale, Math.max(0, Math.min(MAX_CODE, Math.round(-min / scale)))};
+        return optimizeZero(values, values.length);
     }
 
     /** {@code blocks} with the codes past the last row set to their block's zero point, so they stand for 0. */
@@ -174,10 +149,10 @@ final class BlockQuantizer {
         return blocks;
     }
 
-    static Blocks empty(int rows, int cols, int size, boolean integerZeros) {
+    static Blocks empty(int rows, int cols, int size) {
         int blocks = (rows + size - 1) / size;
         return new Blocks(rows, cols, size, new byte[cols * blocks * size], new float[cols * blocks],
-                new float[cols * blocks], integerZeros);
+                new float[cols * blocks]);
     }
 
     /** The matrix [K, N] row-major (as ONNX stores a MatMul weight) column by column. */

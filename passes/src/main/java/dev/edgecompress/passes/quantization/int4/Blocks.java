@@ -8,9 +8,9 @@ package dev.edgecompress.passes.quantization.int4;
  *
  * @param codes [N][blocks * size], column-major
  * @param scales [N][blocks]
- * @param zeros [N][blocks], whole numbers unless {@code integerZeros} is false
+ * @param zeros [N][blocks], whole numbers (they pack into 4 bits)
  */
-record Blocks(int rows, int columns, int size, byte[] codes, float[] scales, float[] zeros, boolean integerZeros) {
+record Blocks(int rows, int columns, int size, byte[] codes, float[] scales, float[] zeros) {
 
     int blocks() {
         return (rows + size - 1) / size;
@@ -34,16 +34,5 @@ record Blocks(int rows, int columns, int size, byte[] codes, float[] scales, flo
     float value(int k, int n) {
         int block = n * blocks() + k / size;
         return (codes[n * padded() + k] - zeros[block]) * scales[block];
-    }
-
-    /** The dequantized matrix, row-major [K, N], as ONNX stores a MatMul weight. */
-    float[] dequantized() {
-        float[] w = new float[rows * columns];
-        for (int k = 0; k < rows; k++) {
-            for (int n = 0; n < columns; n++) {
-                w[k * columns + n] = value(k, n);
-            }
-        }
-        return w;
     }
 }

@@ -7,8 +7,8 @@ import java.util.stream.IntStream;
  * {@code y = x W}: with H = X^T X over the layer's calibration inputs X, the rows of W (one per
  * input) are quantized in order, and each row's rounding error is spread over the rows not yet
  * quantized in proportion to the inverse Hessian, so the layer's output moves as little as the
- * remaining rows allow. Each block's grid (asymmetric, whole zero point) is fixed when its first
- * row is reached, from the weights as updated so far.
+ * remaining rows allow. Each block's grid (asymmetric, whole zero point, chosen as hqq chooses it)
+ * is fixed when its first row is reached, from the weights as updated so far.
  */
 final class Gptq {
 
@@ -64,7 +64,7 @@ final class Gptq {
         }
         float[] u = upperCholeskyOfInverse(h, rows);
 
-        Blocks out = BlockQuantizer.empty(rows, cols, size, true);
+        Blocks out = BlockQuantizer.empty(rows, cols, size);
         int blocks = out.blocks();
         int padded = out.padded();
         // Batch by batch of rows, every column: the batch's rows of U stay in cache for all columns.

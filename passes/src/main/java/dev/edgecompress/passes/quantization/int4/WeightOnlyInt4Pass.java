@@ -75,8 +75,11 @@ public final class WeightOnlyInt4Pass implements Pass {
                 : Set.of(Need.CLEANUP_BEFORE);
     }
 
-    /** A node to quantize: its weight as W [K, N] of y = x W (row-major), and its bias (or null). */
-    private record Target(Graph graph, Node node, float[] weight, int rows, int cols, float[] bias) {
+    /**
+     * A node to quantize: its weight W [K, N] of y = x W column by column ({@code columns[n * K + k]},
+     * as the quantizers take it), and its bias (or null).
+     */
+    private record Target(Graph graph, Node node, float[] columns, int rows, int cols, float[] bias) {
     }
 
     /**
@@ -151,23 +154,26 @@ public final class WeightOnlyInt4Pass implements Pass {
         for (int i = 0; i < targets.size(); i++) {
             Target target = targets.get(i);
             context.progress(name(), (double) i / targets.size());
-            float[] columns = BlockQuantizer.columnMajor(target.weight(), target.rows(), target.cols());
             boolean gptq = source != null && target.graph() == model.graph();
             roundedInSubgraphs += source != null && !gptq ? 1 : 0;
-            Blocks blocks = gptq ? Gptq.quantize(columns, target.rows(), target.cols(), config.block(),
-                    hessian(model, target, source)) : dataFree(columns, target.rows(), target.cols());
-            float[] dequantized = blocks.dequantized();
+            // GPTQ works on its copy of the weights (it updates the rows not yet quantized).
+            Blocks blocks = gptq ? Gptq.quantize(target.columns().clone(), target.rows(), target.cols(),
+                    config.block(), hessian(model, target, source))
+                    : dataFree(target.columns(), target.rows(), target.cols());
             double s = 0;
             double e = 0;
-            for (int j = 0; j < dequantized.length; j++) {
-                double w = target.weight()[j];
-                s += w * w;
-                e += (w - dequantized[j]) * (w - dequantized[j]);
+            for (int n = 0; n < target.cols(); n++) {
+                for (int k = 0; k < target.rows(); k++) {
+                    double w = target.columns()[n * target.rows() + k];
+                    double error = w - blocks.value(k, n);
+                    s += w * w;
+                    e += error * error;
+                }
             }
             signal += s;
             noise += e;
             sqnrByNode.put(label(target.node()), round(10 * Math.log10(s / Math.max(e, 1e-30))));
-            floatBytes += 4L * target.weight().length;
+            floatBytes += 4L * target.columns().length;
             quantizedBytes += write(model, target, blocks);
         }
         Map<String, Object> details = new LinkedHashMap<>();
@@ -186,7 +192,7 @@ public final class WeightOnlyInt4Pass implements Pass {
 
     private Blocks dataFree(float[] columns, int rows, int cols) {
         return switch (config.method()) {
-            case HQQ -> BlockQuantizer.halfQuadratic(columns, rows, cols, config.block(), true);
+            case HQQ -> BlockQuantizer.halfQuadratic(columns, rows, cols, config.block());
             default -> BlockQuantizer.roundToNearest(columns, rows, cols, config.block());
         };
     }
@@ -238,25 +244,16 @@ public final class WeightOnlyInt4Pass implements Pass {
     private static Target target(Graph graph, Node node) {
         Tensor tensor = node.input(1).constValue();
         float[] w = tensor.toFloatArray();
-        int rows = (int) tensor.dim(0);
-        int cols = (int) tensor.dim(1);
+        boolean transposed = node.opType().equals("Gemm") && node.intAttribute("transB", 0) != 0;
+        // Stored [K, N], the weight is transposed into columns; Gemm's transposed [N, K] already is columns.
+        int rows = (int) tensor.dim(transposed ? 1 : 0);
+        int cols = (int) tensor.dim(transposed ? 0 : 1);
+        float[] columns = transposed ? w : BlockQuantizer.columnMajor(w, rows, cols);
         float[] bias = null;
         if (node.opType().equals("Gemm")) {
-            if (node.intAttribute("transB", 0) != 0) {
-                float[] transposed = new float[w.length];
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < cols; c++) {
-                        transposed[c * rows + r] = w[r * cols + c];
-                    }
-                }
-                w = transposed;
-                int swap = rows;
-                rows = cols;
-                cols = swap;
-            }
             float alpha = node.attribute("alpha") != null ? node.attribute("alpha").asFloat() : 1f;
-            for (int i = 0; i < w.length && alpha != 1f; i++) {
-                w[i] *= alpha;
+            for (int i = 0; i < columns.length && alpha != 1f; i++) {
+                columns[i] *= alpha;
             }
             if (node.input(2) != null) {
                 float beta = node.attribute("beta") != null ? node.attribute("beta").asFloat() : 1f;
@@ -266,7 +263,7 @@ public final class WeightOnlyInt4Pass implements Pass {
                 }
             }
         }
-        return new Target(graph, node, w, rows, cols, bias);
+        return new Target(graph, node, columns, rows, cols, bias);
     }
 
     /** Replaces the target's node by its 4-bit form; returns the bytes its weight now takes. */

@@ -1,6 +1,5 @@
 package dev.edgecompress.passes.quantization.int4;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,7 +40,7 @@ class BlockQuantizerTest {
         int cols = 64;
         float[] w = gaussian(rows * cols, 3);
         Blocks rtn = BlockQuantizer.roundToNearest(w, rows, cols, 32);
-        Blocks hqq = BlockQuantizer.halfQuadratic(w, rows, cols, 32, true);
+        Blocks hqq = BlockQuantizer.halfQuadratic(w, rows, cols, 32);
         double rtnDb = sqnr(w, rtn, rows, cols);
         double hqqDb = sqnr(w, hqq, rows, cols);
         assertTrue(rtnDb > 17 && rtnDb < 23, "round to nearest at 4 bits: " + rtnDb + " dB");
@@ -49,14 +48,6 @@ class BlockQuantizerTest {
         for (float zero : hqq.zeros()) {
             assertEquals(Math.rint(zero), zero, "whole zero points pack into 4 bits");
         }
-    }
-
-    @Test
-    void theMinMaxGridSpansZero() {
-        float[] values = {0.5f, 1.5f, 3f};
-        assertArrayEquals(new float[] {0.2f, 0f}, BlockQuantizer.minMax(values, 0, 3), 1e-6f);
-        float[] negative = {-3f, -1.5f};
-        assertArrayEquals(new float[] {0.2f, 15f}, BlockQuantizer.minMax(negative, 0, 2), 1e-6f);
     }
 
     static double sqnr(float[] columns, Blocks blocks, int rows, int cols) {

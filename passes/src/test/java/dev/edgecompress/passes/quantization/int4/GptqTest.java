@@ -1,5 +1,6 @@
 package dev.edgecompress.passes.quantization.int4;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,13 +74,13 @@ class GptqTest {
         assertTrue(gptqError < 0.5 * nearestError, "output error: gptq " + gptqError + ", nearest " + nearestError);
     }
 
-    /** Round to nearest on GPTQ's own grid (asymmetric min-max per block): what GPTQ improves on. */
+    /** Round to nearest on the paper's grid (asymmetric min-max per block): what GPTQ improves on. */
     private static Blocks rangeGrid(float[] columns, int rows, int cols, int size) {
-        Blocks out = BlockQuantizer.empty(rows, cols, size, true);
+        Blocks out = BlockQuantizer.empty(rows, cols, size);
         for (int n = 0; n < cols; n++) {
             for (int b = 0; b < out.blocks(); b++) {
                 int from = n * rows + b * size;
-                float[] grid = BlockQuantizer.minMax(columns, from, from + size);
+                float[] grid = minMax(columns, from, from + size);
                 out.scales()[n * out.blocks() + b] = grid[0];
                 out.zeros()[n * out.blocks() + b] = grid[1];
                 for (int k = b * size; k < (b + 1) * size; k++) {
@@ -89,6 +90,30 @@ class GptqTest {
             }
         }
         return out;
+    }
+
+    @Test
+    void theRangeGridSpansZero() {
+        assertArrayEquals(new float[] {0.2f, 0f}, minMax(new float[] {0.5f, 1.5f, 3f}, 0, 3), 1e-6f);
+        assertArrayEquals(new float[] {0.2f, 15f}, minMax(new float[] {-3f, -1.5f}, 0, 2), 1e-6f);
+    }
+
+    /**
+     * {scale, zero} spanning a block's range and zero, asymmetric, zero point whole: the GPTQ
+     * paper's grid, the baseline here.
+     */
+    private static float[] minMax(float[] columns, int from, int to) {
+        float min = 0;
+        float max = 0;
+        for (int i = from; i < to; i++) {
+            min = Math.min(min, columns[i]);
+            max = Math.max(max, columns[i]);
+        }
+        if (min == max) {
+            return new float[] {1, 8};
+        }
+        float scale = (max - min) / BlockQuantizer.MAX_CODE;
+        return new float[] {scale, Math.max(0, Math.min(BlockQuantizer.MAX_CODE, Math.round(-min / scale)))};
     }
 
     private static double outputError(float[] x, float[] columns, Blocks blocks, int rows, int cols) {
