@@ -56,6 +56,8 @@ public final class Compressor {
     private Pass keepFasterPass;
     /** How the training steps added train, checked against the data given before any pass runs. */
     private final List<FineTuneConfig> trainings = new ArrayList<>();
+    /** Whether a cluster step came before: training after it keeps the shared values. */
+    private boolean clustered;
     private List<PassPipeline.Step> steps;
     private Path exported;
     private PassContext context = PassContext.quiet();
@@ -170,8 +172,11 @@ public final class Compressor {
         return step(StepParser.parse(type, params));
     }
 
+    /** A step; one that trains after a {@code cluster} step keeps the shared values ({@link Step#afterClustering}). */
     public Compressor step(Step step) {
         requireNotRun();
+        clustered |= step instanceof Step.Cluster;
+        step = clustered ? step.afterClustering() : step;
         List<Pass> made = step.passes();
         passes.addAll(made);
         if (step instanceof Step.Quantize quantize && quantize.keepFaster()) {

@@ -31,15 +31,6 @@ public record Recipe(List<Step> steps, List<Gate> gates) {
 
     public Recipe {
         steps = List.copyOf(steps);
-        boolean clustered = false;
-        for (Step step : steps) {
-            clustered |= step instanceof Step.Cluster;
-            if (clustered && step.training() != null) {
-                throw new SettingException("cluster", "training after clustering would move the weights off their"
-                        + " shared values; cluster after training (fine-tuning that keeps the clusters is not"
-                        + " built yet)");
-            }
-        }
         gates = List.copyOf(gates);
     }
 

@@ -86,8 +86,8 @@ public final class RuntimeTrainer implements Trainer {
         TrainingDevice device = options.device();
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), config.settings().steps(data.size()));
-        try (TrainableModel trainable = quantization.isNone() ? TrainableModel.of(model, device)
-                : TrainableModel.quantized(model, device, quantization.activationRanges(), quantization.weightAxes())) {
+        try (TrainableModel trainable = TrainableModel.of(model, device, quantization.activationRanges(),
+                quantization.weightAxes(), config.keepClusters())) {
             Distillation distillation = config.distill() > 0
                     ? new Distillation(teacherLogits(), config.distill(), config.temperature()) : null;
             List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule, distillation,

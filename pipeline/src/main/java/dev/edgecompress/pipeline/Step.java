@@ -49,6 +49,15 @@ public sealed interface Step {
         return null;
     }
 
+    /**
+     * This step as it runs after a {@code cluster} step: training keeps the clustered weights'
+     * shared values (Deep Compression's order: prune, train, cluster, train the shared values,
+     * quantize).
+     */
+    default Step afterClustering() {
+        return this;
+    }
+
     /** The unstructured or channel pruning methods. */
     enum PruneMethod {
         /** Per weight: each weight's smallest magnitudes. */
@@ -142,6 +151,11 @@ public sealed interface Step {
             return fuse ? List.of(new TransformerFusionPass(), quantize) : List.of(quantize);
         }
 
+        @Override
+        public Step afterClustering() {
+            return training == null ? this : new Quantize(mode, config, training.keepingClusters(), keepFaster, fuse);
+        }
+
         /** This step with {@code names} also left in float. */
         public Quantize withExclude(Collection<String> names) {
             Set<String> exclude = new LinkedHashSet<>(config.exclude());
@@ -221,6 +235,11 @@ public sealed interface Step {
         @Override
         public List<Pass> passes() {
             return List.of(new FineTuningPass(training));
+        }
+
+        @Override
+        public Step afterClustering() {
+            return new FineTune(training.keepingClusters());
         }
     }
 

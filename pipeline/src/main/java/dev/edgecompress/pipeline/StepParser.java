@@ -151,7 +151,8 @@ public final class StepParser {
                 LearningRateDecay.parse(string(p, "decay", "constant")),
                 BatchNormMode.parse(string(p, "batch_norm", "train")));
         return new FineTuneConfig(settings, number(p, "distill", 0.0),
-                number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p), flag(p, "early_stop"));
+                number(p, "temperature", FineTuneConfig.DEFAULT_TEMPERATURE), pruningSchedule(p), flag(p, "early_stop"),
+                false);
     }
 
     /** The fields of a quantize step that say how to quantize (qat adds the training fields). */

@@ -1,6 +1,7 @@
 package dev.edgecompress.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -94,7 +95,7 @@ class StepParserTest {
     }
 
     @Test
-    void clusterStepsReadAlikeAndTrainingAfterThemIsRefused() throws Exception {
+    void clusterStepsReadAlikeAndTrainingAfterThemKeepsTheClusters() throws Exception {
         Files.writeString(dir.resolve("cluster.json"), """
                 {"steps": [{"type": "cluster", "clusters": 16, "per": "channel", "init": "linear"}]}""");
         Step step = StepParser.parse("cluster", StepParser.clusterOption("16,per=channel,init=linear"));
@@ -102,10 +103,13 @@ class StepParserTest {
         assertEquals(new Step.Cluster(new ClusteringConfig(16, true, ClusteringConfig.Init.LINEAR, Set.of())), step);
         assertEquals("clusters", assertThrows(SettingException.class, () -> StepParser.parse("cluster",
                 StepParser.clusterOption("300"))).field());
-        SettingException e = assertThrows(SettingException.class, () -> new Recipe(List.of(step,
-                StepParser.parse("finetune", StepParser.finetuneOption("epochs=1"))), List.of()));
-        assertEquals("cluster", e.field());
-        assertTrue(e.getMessage().contains("training after clustering"), e.getMessage());
+        Step fineTune = StepParser.parse("finetune", StepParser.finetuneOption("epochs=1"));
+        assertTrue(fineTune.afterClustering().training().keepClusters());
+        assertFalse(fineTune.training().keepClusters());
+        Step qat = StepParser.parse("quantize", StepParser.quantizeOption("qat"));
+        assertTrue(qat.afterClustering().training().keepClusters());
+        Step staticInt8 = StepParser.parse("quantize", StepParser.quantizeOption("static"));
+        assertEquals(staticInt8, staticInt8.afterClustering());
     }
 
     @Test

@@ -16,9 +16,12 @@ import java.util.Map;
  * @param schedule gradual pruning while training (global L1 up to its final sparsity), or null for none
  * @param earlyStop whether training ends after the first epoch whose held-out accuracy meets the
  *     accuracy gate (the trainer is given the target)
+ * @param keepClusters whether weights whose non-zero values are shared (after {@code cluster})
+ *     keep them shared: each distinct value trains as one, by the sum of its members' gradients,
+ *     and every member follows it; a pruning schedule cannot go with it
  */
 public record FineTuneConfig(TrainingSettings settings, double distill, double temperature, PolynomialDecay schedule,
-        boolean earlyStop) {
+        boolean earlyStop, boolean keepClusters) {
 
     /** The temperature when none is given: 1; higher ones measured worse (docs/BENCHMARKS.md). */
     public static final double DEFAULT_TEMPERATURE = 1;
@@ -33,11 +36,20 @@ public record FineTuneConfig(TrainingSettings settings, double distill, double t
         if (!(temperature >= 1)) {
             throw new SettingException("temperature", "must be at least 1, got " + temperature);
         }
+        if (keepClusters && schedule != null) {
+            throw new SettingException("schedule", "pruning while training would split the shared values of"
+                    + " clustered weights; prune before clustering");
+        }
     }
 
     /** Training alone: no distillation, no pruning schedule, every epoch. */
     public FineTuneConfig(TrainingSettings settings) {
-        this(settings, 0, DEFAULT_TEMPERATURE, null, false);
+        this(settings, 0, DEFAULT_TEMPERATURE, null, false, false);
+    }
+
+    /** This training, keeping clustered weights' shared values shared. */
+    public FineTuneConfig keepingClusters() {
+        return new FineTuneConfig(settings, distill, temperature, schedule, earlyStop, true);
     }
 
     /** What the report shows of this configuration, named as a recipe's fields. */
@@ -58,6 +70,9 @@ public record FineTuneConfig(TrainingSettings settings, double distill, double t
         }
         if (earlyStop) {
             params.put("early_stop", true);
+        }
+        if (keepClusters) {
+            params.put("keep_clusters", true);
         }
         if (schedule != null) {
             Map<String, Object> pruning = new LinkedHashMap<>();

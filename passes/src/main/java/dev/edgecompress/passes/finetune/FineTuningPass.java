@@ -3,6 +3,7 @@ package dev.edgecompress.passes.finetune;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
+import dev.edgecompress.passes.clustering.SharedValues;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -42,11 +43,16 @@ public final class FineTuningPass implements TrainingPass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
+        Map<String, Integer> clustered = config.keepClusters() ? SharedValues.of(model) : Map.of();
         Trainer.Result result = context.trainer(name()).train(model, config, FakeQuantization.NONE,
                 context::progress);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("device", result.device());
         details.put("epochs", result.epochs());
-        return PassResult.changed(details);
+        if (!clustered.isEmpty()) {
+            details.put("kept_clusters", SharedValues.kept(clustered, model));
+        }
+        PassResult done = PassResult.changed(details);
+        return config.keepClusters() && clustered.isEmpty() ? done.withWarning(SharedValues.noneToKeep(name())) : done;
     }
 }

@@ -7,6 +7,7 @@ import dev.edgecompress.ir.Value;
 import dev.edgecompress.passes.ActivationSource;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassResult;
+import dev.edgecompress.passes.clustering.SharedValues;
 import dev.edgecompress.passes.finetune.FakeQuantization;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.Trainer;
@@ -81,8 +82,10 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
         for (Node node : plan.weighted) {
             weightAxes.put(node.input(1).name(), config.perChannel() ? StaticQuantizationPass.weightAxis(node) : -1);
         }
+        Map<String, Integer> clustered = training.keepClusters() ? SharedValues.of(model) : Map.of();
         Trainer.Result result = trainer.train(model, training, new FakeQuantization(ranges, weightAxes),
                 context::progress);
+        Map<String, Object> keptClusters = clustered.isEmpty() ? null : SharedValues.kept(clustered, model);
 
         Map<Value, double[]> trained = new LinkedHashMap<>();
         for (Value value : calibrated.keySet()) {
@@ -96,6 +99,10 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
         details.put("calibration_samples", source.samples());
         details.put("device", result.device());
         details.put("epochs", result.epochs());
-        return PassResult.changed(details);
+        if (keptClusters != null) {
+            details.put("kept_clusters", keptClusters);
+        }
+        PassResult done = PassResult.changed(details);
+        return training.keepClusters() && clustered.isEmpty() ? done.withWarning(SharedValues.noneToKeep(name())) : done;
     }
 }

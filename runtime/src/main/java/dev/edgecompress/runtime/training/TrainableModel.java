@@ -22,6 +22,10 @@ import java.util.Map;
  * (quantization-aware training): weights pass through symmetric int8 fake quantization, and
  * chosen activations through uint8 fake quantization over a range trained with the weights.
  *
+ * <p>Made with shared values kept (after weight clustering), each distinct non-zero value of a
+ * weight trains as one variable, moved by the sum of its members' gradients, and every member
+ * follows it: the weight keeps as few distinct values as it had.
+ *
  * <p>Owns a TensorFlow graph and session: close it. Not thread-safe.
  */
 public final class TrainableModel implements AutoCloseable {
@@ -61,7 +65,7 @@ public final class TrainableModel implements AutoCloseable {
      * @throws DeviceUnavailableException when {@code device} is a GPU that cannot be used here
      */
     public static TrainableModel of(Model model, TrainingDevice device) {
-        return new TrainableModel(TrainingGraphBuilder.build(model, device, Map.of(), Map.of()));
+        return of(model, device, Map.of(), Map.of(), false);
     }
 
     /**
@@ -72,7 +76,18 @@ public final class TrainableModel implements AutoCloseable {
      */
     public static TrainableModel quantized(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
             Map<String, Integer> weightAxes) {
-        return new TrainableModel(TrainingGraphBuilder.build(model, device, activationRanges, weightAxes));
+        return of(model, device, activationRanges, weightAxes, false);
+    }
+
+    /**
+     * Translates {@code model} with int8 simulated as {@link #quantized} does (nothing where both
+     * maps are empty) and, where {@code keepSharedValues}, every trained weight of at least two
+     * dimensions whose non-zero values repeat (a clustered weight) trained by its distinct values.
+     */
+    public static TrainableModel of(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
+            Map<String, Integer> weightAxes, boolean keepSharedValues) {
+        return new TrainableModel(TrainingGraphBuilder.build(model, device, activationRanges, weightAxes,
+                keepSharedValues));
     }
 
     /** The device this model trains on. */

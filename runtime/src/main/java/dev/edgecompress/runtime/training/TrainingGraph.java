@@ -12,9 +12,11 @@ import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Constant;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 
 /**
  * A model translated into TensorFlow, with its session: the placeholders of the model's inputs,
@@ -29,6 +31,13 @@ final class TrainingGraph implements AutoCloseable {
     record Range(Variable<TFloat32> min, Variable<TFloat32> max) {
     }
 
+    /**
+     * A weight whose values are shared: its distinct non-zero values as one variable, and for each
+     * element the index of its value there ({@code values}' size for a zero).
+     */
+    record Shared(Variable<TFloat32> values, Constant<TInt32> index, int count) {
+    }
+
     final Graph graph;
     final Ops tf;
     final Session session;
@@ -38,6 +47,8 @@ final class TrainingGraph implements AutoCloseable {
     final Map<Value, Variable<TFloat32>> weights;
     /** Zero patterns of pruned weights, kept through training. */
     final Map<Value, float[]> masks;
+    /** Weights trained by their shared values (clustered), a subset of {@link #weights}. */
+    final Map<Value, Shared> shared;
     final Map<Value, Range> ranges;
     final Map<Value, Integer> weightAxes;
     final GraphTranslation translation;
@@ -47,7 +58,7 @@ final class TrainingGraph implements AutoCloseable {
 
     TrainingGraph(Graph graph, Ops tf, Session session, TrainingDevice device, Map<Value, Placeholder<?>> inputs,
             Map<Value, Operand<?>> outputs, Map<Value, Variable<TFloat32>> weights, Map<Value, float[]> masks,
-            Map<Value, Range> ranges, Map<Value, Integer> weightAxes, GraphTranslation translation,
+            Map<Value, Shared> shared, Map<Value, Range> ranges, Map<Value, Integer> weightAxes, GraphTranslation translation,
             int initialWeightsDigest) {
         this.graph = graph;
         this.tf = tf;
@@ -57,6 +68,7 @@ final class TrainingGraph implements AutoCloseable {
         this.outputs = outputs;
         this.weights = weights;
         this.masks = masks;
+        this.shared = shared;
         this.ranges = ranges;
         this.weightAxes = weightAxes;
         this.translation = translation;

@@ -30,7 +30,9 @@ import org.tensorflow.types.family.TType;
  * inputs become placeholders, the operators are translated by {@link GraphTranslation}. With int8
  * simulated, weights pass through symmetric int8 fake quantization (one scale per output channel,
  * from the weight's current largest magnitude) and chosen activations through uint8 fake
- * quantization over a range trained with the weights. The builder owns the TensorFlow graph until
+ * quantization over a range trained with the weights. With shared values kept, a weight whose
+ * non-zero values repeat is also trained through its distinct values ({@link TrainingGraph.Shared}).
+ * The builder owns the TensorFlow graph until
  * it hands it over: a build that fails closes it.
  */
 final class TrainingGraphBuilder {
@@ -50,11 +52,15 @@ final class TrainingGraphBuilder {
     private final Map<Value, Operand<?>> outputs = new LinkedHashMap<>();
     private final Map<Value, Variable<TFloat32>> weights = new LinkedHashMap<>();
     private final Map<Value, float[]> masks = new IdentityHashMap<>();
+    private final boolean keepSharedValues;
+    private final Map<Value, TrainingGraph.Shared> shared = new LinkedHashMap<>();
     private final Map<Value, TrainingGraph.Range> ranges = new LinkedHashMap<>();
     private int initialWeightsDigest;
 
-    private TrainingGraphBuilder(Graph graph, Map<Value, double[]> activationRanges, Map<Value, Integer> weightAxes) {
+    private TrainingGraphBuilder(Graph graph, Map<Value, double[]> activationRanges, Map<Value, Integer> weightAxes,
+            boolean keepSharedValues) {
         this.graph = graph;
+        this.keepSharedValues = keepSharedValues;
         this.tf = Ops.create(graph);
         this.activationRanges = activationRanges;
         this.weightAxes = weightAxes;
@@ -63,16 +69,17 @@ final class TrainingGraphBuilder {
     /**
      * Translates {@code model}; {@code activationRanges} ({min, max} to start from) and
      * {@code weightAxes} (the per-channel axis, -1 per tensor) name the activations and weights to
-     * fake-quantize. Fails naming the first operator it cannot translate, having closed the graph.
+     * fake-quantize; {@code keepSharedValues} trains weights whose non-zero values repeat by those
+     * values. Fails naming the first operator it cannot translate, having closed the graph.
      */
     static TrainingGraph build(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
-            Map<String, Integer> weightAxes) {
+            Map<String, Integer> weightAxes, boolean keepSharedValues) {
         MissingGradients.register();
         Graph graph = new Graph();
         try {
             TrainingGraphBuilder builder = new TrainingGraphBuilder(graph, byValue(model, activationRanges,
                     "the activation %s to quantize is not computed by the model"), byValue(model, weightAxes,
-                    "the weight %s to quantize is not a float weight of Conv, Gemm or MatMul"));
+                    "the weight %s to quantize is not a float weight of Conv, Gemm or MatMul"), keepSharedValues);
             return builder.translate(model, device);
         } catch (RuntimeException | Error e) {
             graph.close();
@@ -141,7 +148,8 @@ final class TrainingGraphBuilder {
             outputs.put(output, tf.identity(translation.output(output)));
         }
         Session session = new Session(graph, device.sessionConfig());
-        return new TrainingGraph(graph, tf, session, device, inputs, outputs, weights, masks, ranges, weightAxes,
+        return new TrainingGraph(graph, tf, session, device, inputs, outputs, weights, masks, shared, ranges,
+                weightAxes,
                 translation, initialWeightsDigest);
     }
 
@@ -181,12 +189,47 @@ final class TrainingGraphBuilder {
             mask[i] = values[i] == 0 ? 0 : 1;
             pruned |= values[i] == 0;
         }
-        if (pruned && dims.length > 1) {
+        if (keepSharedValues && dims.length > 1) {
+            share(weight, values);
+        }
+        if (pruned && dims.length > 1 && !shared.containsKey(weight)) {
             masks.put(weight, mask);
         }
         initialWeightsDigest = 31 * initialWeightsDigest + Arrays.hashCode(values);
         Integer axis = weightAxes.get(weight);
         translation.bind(weight, axis == null ? variable : fakeQuantizedWeight(variable, dims.length, axis));
+    }
+
+    /**
+     * Records {@code weight} as trained by its distinct non-zero values, where they repeat; zeros
+     * point past the last value, to a zero that does not train.
+     */
+    private void share(Value weight, float[] values) {
+        float[] sorted = new float[values.length];
+        int nonzero = 0;
+        for (float v : values) {
+            if (v != 0) {
+                sorted[nonzero++] = v;
+            }
+        }
+        Arrays.sort(sorted, 0, nonzero);
+        int count = 0;
+        for (int i = 0; i < nonzero; i++) {
+            if (count == 0 || sorted[i] != sorted[count - 1]) {
+                sorted[count++] = sorted[i];
+            }
+        }
+        if (count == 0 || count == nonzero) {
+            return;
+        }
+        float[] distinct = Arrays.copyOf(sorted, count);
+        int[] index = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            index[i] = values[i] == 0 ? distinct.length : Arrays.binarySearch(distinct, values[i]);
+        }
+        Ops init = tf.withInitScope();
+        shared.put(weight, new TrainingGraph.Shared(init.variable(init.constant(distinct)), tf.constant(index),
+                distinct.length));
     }
 
     /**

@@ -82,7 +82,8 @@ final class TrainingLoop {
                 + scheduled.size() + "," + (distillation == null ? "-" : distillation.weight() + ","
                 + distillation.temperature()) + "," + graph.initialWeightsDigest + ","
                 + new TreeSet<>(graph.ranges.keySet().stream().map(Value::name).toList()) + ","
-                + new TreeMap<>(namesOf(graph.weightAxes));
+                + new TreeMap<>(namesOf(graph.weightAxes)) + ","
+                + new TreeSet<>(graph.shared.keySet().stream().map(Value::name).toList());
         int resumeAfter = 0;
         TrainingCheckpoint.Saved saved = config.checkpoint() == null ? null
                 : TrainingCheckpoint.load(config.checkpoint(), fingerprint);
@@ -215,8 +216,16 @@ final class TrainingLoop {
             if (weightDecay > 0 && weight != null) {
                 gradient = tf.math.add(gradient, tf.math.mul(tf.constant((float) weightDecay), v));
             }
-            Op apply = OptimizerUpdates.update(config.settings().optimizer(), afterGradients, v, gradient,
-                    learningRate, beta1Power, beta2Power);
+            TrainingGraph.Shared sharedValues = weight == null ? null : graph.shared.get(weight);
+            if (sharedValues != null && scheduled.contains(weight)) {
+                throw new IllegalArgumentException("the mask schedule names " + weight.name() + ", whose values are"
+                        + " kept shared; pruning while training would split them");
+            }
+            Op apply = sharedValues != null
+                    ? sharedUpdate(config, afterGradients, v, gradient, sharedValues, learningRate, beta1Power,
+                            beta2Power)
+                    : OptimizerUpdates.update(config.settings().optimizer(), afterGradients, v, gradient,
+                            learningRate, beta1Power, beta2Power);
             float[] mask = weight == null ? null : graph.masks.get(weight);
             if (mask != null || weight != null && scheduled.contains(weight)) {
                 Shape shape = v.shape();
@@ -236,6 +245,27 @@ final class TrainingLoop {
             updates.add(apply);
         }
         return new Steps(loss, labels, teacher, updates, learningRate, beta1Power, beta2Power, maskFeeds, maskUpdates);
+    }
+
+    /**
+     * The update of a weight trained by its shared values: each value moves by the sum of its
+     * members' gradients (as the gradient of a gather would give it), then the weight is rebuilt
+     * from the values, zeros staying zero.
+     */
+    private static Op sharedUpdate(TrainingConfig config, Ops tf, Variable<TFloat32> weight, Operand<TFloat32> gradient,
+            TrainingGraph.Shared shared, Operand<TFloat32> learningRate, Operand<TFloat32> beta1Power,
+            Operand<TFloat32> beta2Power) {
+        Operand<TFloat32> sums = tf.math.unsortedSegmentSum(tf.reshape(gradient, tf.constant(new long[] {-1})),
+                shared.index(), tf.constant(shared.count() + 1));
+        Operand<TFloat32> valueGradient = tf.slice(sums, tf.constant(new int[] {0}),
+                tf.constant(new int[] {shared.count()}));
+        Op apply = OptimizerUpdates.update(config.settings().optimizer(), tf, shared.values(), valueGradient,
+                learningRate, beta1Power, beta2Power);
+        Ops afterUpdate = tf.withControlDependencies(List.of(apply));
+        Operand<TFloat32> withZero = afterUpdate.concat(List.of(shared.values(), afterUpdate.constant(new float[] {0})),
+                afterUpdate.constant(0));
+        Operand<TFloat32> members = afterUpdate.gather(withZero, shared.index(), afterUpdate.constant(0));
+        return afterUpdate.assign(weight, afterUpdate.reshape(members, afterUpdate.constant(weight.shape().asArray())));
     }
 
     private static Map<String, Integer> namesOf(Map<Value, Integer> byValue) {
