@@ -86,6 +86,9 @@ class FineTuningTest {
         Value fc1 = model.graph().initializers().stream().filter(v -> v.name().equals("fc1.weight")).findFirst()
                 .orElseThrow();
         assertEquals(List.of(300L, 784L), java.util.Arrays.stream(fc1.constValue().dims()).boxed().toList());
+        for (float v : fc1.constValue().toFloatArray()) {
+            assertTrue(v != 0 || Float.floatToRawIntBits(v) == 0, "zeros are +0, one byte pattern for gzip");
+        }
     }
 
     @ParameterizedTest

@@ -153,16 +153,29 @@ public final class TrainableModel implements AutoCloseable {
         return graph.weightsByName();
     }
 
-    /** Writes the trained weights back into {@code model}'s initializers, by name (the model this was made from). */
+    /**
+     * Writes the trained weights back into {@code model}'s initializers, by name (the model this was
+     * made from). Masked weights come out of TensorFlow as -0 where they were negative; they are
+     * written as 0, so that a pruned model's zeros are one byte pattern (gzip saw the sign bits).
+     */
     public void writeBack(Model model) {
         Map<String, Tensor> trained = weights();
         for (Value initializer : model.graph().initializers()) {
             Tensor value = trained.get(initializer.name());
             if (value != null) {
+                value = positiveZeros(value);
                 Tensor old = initializer.constValue();
                 initializer.replaceConstValue(value.withSource(old.storage(), old.preserved()));
             }
         }
+    }
+
+    private static Tensor positiveZeros(Tensor tensor) {
+        float[] values = tensor.toFloatArray();
+        for (int i = 0; i < values.length; i++) {
+            values[i] = values[i] == 0 ? 0f : values[i];
+        }
+        return Tensor.ofFloats(tensor.dims(), values);
     }
 
     @Override
