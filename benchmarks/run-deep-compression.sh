@@ -47,11 +47,17 @@ if not weights:
 total = sum(a.size for a in weights.values())
 zeros = sum(int((a == 0).sum()) for a in weights.values())
 distinct = [len(np.unique(a[a != 0])) for a in weights.values()]
-bits = max(math.ceil(math.log2(d + 1)) for d in distinct)
-ref, cand = report["reference"], report["candidate"]
-name = "float (bundled)" if not steps else json.dumps(steps[-1]).replace('"', "")
 storage = "int8" if any(a.dtype == np.int8 for a in weights.values()) else "float32"
-print(f"| {name} | {zeros / total:.3f} | {', '.join(map(str, distinct))} | {bits if bits < 32 else 32} ({storage}) | "
+# Bits a weight: what indexing its shared values (and zero) takes where it has few, else its storage.
+bits = max(math.ceil(math.log2(d + 1)) for d in distinct)
+bits = f"{bits} ({storage})" if max(distinct) <= 256 else ("8" if storage == "int8" else "32")
+ref, cand = report["reference"], report["candidate"]
+if steps:
+    last = steps[-1]
+    name = last["type"] + " " + ", ".join(f"{k}={v}" for k, v in last.items() if k != "type")
+else:
+    name = "float (bundled)"
+print(f"| {name} | {zeros / total:.3f} | {', '.join(map(str, distinct))} | {bits} | "
       f"{cand['gzip_bytes']:,} | {ref['gzip_bytes'] / cand['gzip_bytes']:.1f}x | {cand['accuracy']:.4f} | "
       f"{(cand['accuracy'] - ref['accuracy']) * 100:+.2f} |")
 PY

@@ -182,16 +182,13 @@ public final class StepParser {
             fields.addAll(TRAINING_KEYS);
         }
         known(p, fields);
-        Object perChannel = p.getOrDefault("per_channel", Boolean.TRUE);
-        if (!(perChannel instanceof Boolean)) {
-            throw new SettingException("per_channel", "must be true or false, got " + perChannel);
-        }
+        boolean perChannel = flag(p, "per_channel", true);
         String activations = string(p, "activations", "uint8");
         if (!activations.equals("uint8") && !activations.equals("int8")) {
             throw new SettingException("activations", "must be uint8 or int8, got '" + activations + "'");
         }
         QuantizationConfig config = new QuantizationConfig(CalibrationMethod.parse(string(p, "calibration", "minmax")),
-                number(p, "percentile", QuantizationConfig.DEFAULT_PERCENTILE), (Boolean) perChannel,
+                number(p, "percentile", QuantizationConfig.DEFAULT_PERCENTILE), perChannel,
                 activations.equals("int8"), names(p, "exclude"));
         return switch (mode) {
             case "static" -> new Step.Quantize(Step.QuantizeMode.STATIC, config, null, flag(p, "keep_faster"),
@@ -252,6 +249,10 @@ public final class StepParser {
             String value = part.substring(equals + 1).trim();
             if (STRING_KEYS.contains(key)) {
                 target.put(key, value);
+                continue;
+            }
+            if (value.equals("true") || value.equals("false")) {
+                target.put(key, Boolean.parseBoolean(value));
                 continue;
             }
             try {

@@ -1,6 +1,7 @@
 package dev.edgecompress.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -152,6 +153,19 @@ class ClusterTrainingTest {
                 "epochs", 1, "schedule", Map.of("final_sparsity", 0.5, "end_step", 10))));
         assertEquals("schedule", e.field());
         assertTrue(e.getMessage().contains("prune before clustering"), e.getMessage());
+    }
+
+    @Test
+    void theCommittedDeepCompressionRecipeReads() throws Exception {
+        Recipe recipe = Recipe.read(TestModels.dir().resolveSibling("recipes").resolve("deep_compression_mlp.json"));
+        assertEquals(List.of("finetune", "cluster", "finetune", "quantize"), recipe.steps().stream().map(Step::type)
+                .toList());
+        assertEquals(0.97, ((Step.FineTune) recipe.steps().get(0)).training().schedule().finalSparsity());
+        assertEquals(8, ((Step.Cluster) recipe.steps().get(1)).config().clusters());
+        assertTrue(recipe.steps().get(2).afterClustering().training().keepClusters());
+        assertFalse(((Step.Quantize) recipe.steps().get(3)).config().perChannel(),
+                "one scale a layer: its 8 shared values become 8 int8 codes");
+        assertEquals(1, recipe.gates().size());
     }
 
     private static Model prunedAndClustered(int clusters) throws Exception {

@@ -113,6 +113,20 @@ class StepParserTest {
     }
 
     @Test
+    void perChannelReadsAsAFlagFromOptionsAndRecipes() {
+        for (String option : List.of("static,per_channel=false", "static,per_channel=0", "qat,per_channel=false")) {
+            Step.Quantize step = assertInstanceOf(Step.Quantize.class, StepParser.parse("quantize",
+                    StepParser.quantizeOption(option)));
+            assertFalse(step.config().perChannel(), option);
+        }
+        Step.Quantize json = assertInstanceOf(Step.Quantize.class, StepParser.parse("quantize",
+                Map.of("mode", "static", "per_channel", true)));
+        assertTrue(json.config().perChannel());
+        assertEquals("per_channel", assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                StepParser.quantizeOption("static,per_channel=2"))).field());
+    }
+
+    @Test
     void stepsAreTypedWithEnumsReadOnce() {
         Step.FineTune fineTune = assertInstanceOf(Step.FineTune.class, StepParser.parse("finetune",
                 StepParser.finetuneOption("epochs=10,lr=0.002,decay=step,optimizer=rmsprop,batch_norm=frozen")));
