@@ -137,6 +137,10 @@ final class InspectCommand implements Command {
         new java.util.TreeMap<>(int4.leftFloat()).forEach((op, count) -> out.printf("  left float: %s x%d%n", op,
                 count));
         out.println();
+        out.printf("Clustering: the %d pruning weights%n", targets.prunable().size());
+        targets.clustered().forEach((weight, values) -> out.printf("  %s is clustered: %,d distinct non-zero values%n",
+                weight, values));
+        out.println();
         out.printf("Low-rank factorization: %d weights%n", targets.factorizable().size());
         table(out, List.of("node", "op", "weight", "matrix", "max useful rank"), targets.factorizable().stream()
                 .map(f -> List.of(f.node(), f.opType(), f.initializer(), f.rows() + " x " + f.cols(),

@@ -78,6 +78,22 @@ class MainTest {
     }
 
     @Test
+    void inspectNamesTheClusteredWeights() throws Exception {
+        Path clustered = dir.resolve("clustered.onnx");
+        assertEquals(ExitCode.OK, run("compress", TestModels.model("mlp.onnx").toString(), "-o", clustered.toString(),
+                "--cluster", "8"));
+        assertEquals(ExitCode.OK, run("inspect", clustered.toString()));
+        assertTrue(stdout().contains("Clustering: the 3 pruning weights\n  fc1.weight is clustered: 8 distinct"
+                + " non-zero values"), stdout());
+        assertEquals(ExitCode.OK, run("inspect", clustered.toString(), "--json"));
+        JsonNode targets = Json.mapper().readTree(stdout()).get("summary").get("targets");
+        assertEquals(8, targets.get("clustered").get("fc3.weight").asInt());
+        assertEquals(ExitCode.OK, run("inspect", TestModels.model("mlp.onnx").toString(), "--json"));
+        assertEquals(0, Json.mapper().readTree(stdout()).get("summary").get("targets").get("clustered").size(),
+                "a trained model's values that repeat by chance are no clusters");
+    }
+
+    @Test
     void inspectJsonIsMachineReadable() throws Exception {
         assertEquals(ExitCode.OK, run("inspect", TestModels.model("mlp.onnx").toString(), "--json"));
         JsonNode json = Json.mapper().readTree(stdout());

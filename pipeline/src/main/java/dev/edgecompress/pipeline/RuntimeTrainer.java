@@ -6,6 +6,7 @@ import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.data.Batches;
 import dev.edgecompress.ir.data.DataFormatException;
 import dev.edgecompress.ir.data.Dataset;
+import dev.edgecompress.passes.clustering.SharedValues;
 import dev.edgecompress.passes.finetune.FakeQuantization;
 import dev.edgecompress.passes.finetune.FineTuneConfig;
 import dev.edgecompress.passes.finetune.Trainer;
@@ -87,7 +88,7 @@ public final class RuntimeTrainer implements Trainer {
         MaskSchedule schedule = config.schedule() == null ? MaskSchedule.NONE
                 : maskSchedule(new GradualPruning(model, config.schedule()), config.settings().steps(data.size()));
         try (TrainableModel trainable = TrainableModel.of(model, device, quantization.activationRanges(),
-                quantization.weightAxes(), config.keepClusters())) {
+                quantization.weightAxes(), config.keepClusters() ? SharedValues.of(model).keySet() : Set.of())) {
             Distillation distillation = config.distill() > 0
                     ? new Distillation(teacherLogits(), config.distill(), config.temperature()) : null;
             List<TrainableModel.Epoch> epochs = trainable.train(data, training, schedule, distillation,

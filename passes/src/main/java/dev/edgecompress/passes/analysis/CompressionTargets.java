@@ -7,6 +7,7 @@ import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
+import dev.edgecompress.passes.clustering.SharedValues;
 import dev.edgecompress.passes.float16.Float16Config;
 import dev.edgecompress.passes.float16.Float16ConversionPass;
 import dev.edgecompress.passes.opset.OpsetUpgradePass;
@@ -30,6 +31,8 @@ import java.util.Set;
  *       ({@link Float16ConversionPass#plan}).</li>
  *   <li>4-bit weight-only: MatMul and Gemm with constant 2-D weights, and the weighted nodes left
  *       float and why ({@link WeightOnlyInt4Pass#plan}).</li>
+ *   <li>Clustering: the pruning targets; those already clustered are listed with their distinct
+ *       values ({@link SharedValues}).</li>
  *   <li>Low-rank factorization: Gemm/MatMul with a constant 2-D weight [m, n], and Conv with a
  *       constant weight, where some rank r saves parameters: r (m + n) &lt; m n.</li>
  * </ul>
@@ -68,6 +71,7 @@ public final class CompressionTargets {
     private OpsetUpgrade int8Opset;
     private Float16ConversionPass.Plan float16;
     private WeightOnlyInt4Pass.Plan int4;
+    private Map<String, Integer> clustered;
 
     /**
      * The operator set upgrade int8 quantization will make first: from and to which version, the
@@ -84,6 +88,7 @@ public final class CompressionTargets {
         targets.scan(model.graph());
         targets.float16 = Float16ConversionPass.plan(model, Float16Config.defaults());
         targets.int4 = WeightOnlyInt4Pass.plan(model);
+        targets.clustered = SharedValues.clustered(model);
         long from = model.opsetVersion("");
         if (from >= 0 && from < OpsetUpgradePass.QUANTIZATION_OPSET) {
             try {
@@ -105,6 +110,14 @@ public final class CompressionTargets {
     /** What float16 conversion (the defaults) would compute in float16 and leave float32. */
     public Float16ConversionPass.Plan float16() {
         return float16;
+    }
+
+    /**
+     * The weights already clustered ({@link SharedValues#clustered}), with their distinct non-zero
+     * values: training after {@code cluster} keeps them so.
+     */
+    public Map<String, Integer> clustered() {
+        return clustered;
     }
 
     /** What 4-bit weight-only quantization would quantize and leave float. */

@@ -43,16 +43,16 @@ public final class FineTuningPass implements TrainingPass {
 
     @Override
     public PassResult run(Model model, PassContext context) {
-        Map<String, Integer> clustered = config.keepClusters() ? SharedValues.of(model) : Map.of();
+        SharedValues.Guard clusters = SharedValues.guard(model, config.keepClusters());
         Trainer.Result result = context.trainer(name()).train(model, config, FakeQuantization.NONE,
                 context::progress);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("device", result.device());
         details.put("epochs", result.epochs());
-        if (!clustered.isEmpty()) {
-            details.put("kept_clusters", SharedValues.kept(clustered, model));
+        Map<String, Object> kept = clusters.check(model);
+        if (kept != null) {
+            details.put("kept_clusters", kept);
         }
-        PassResult done = PassResult.changed(details);
-        return config.keepClusters() && clustered.isEmpty() ? done.withWarning(SharedValues.noneToKeep(name())) : done;
+        return clusters.warned(PassResult.changed(details), name());
     }
 }

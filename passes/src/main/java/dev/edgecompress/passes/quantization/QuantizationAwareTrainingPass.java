@@ -82,10 +82,10 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
         for (Node node : plan.weighted) {
             weightAxes.put(node.input(1).name(), config.perChannel() ? StaticQuantizationPass.weightAxis(node) : -1);
         }
-        Map<String, Integer> clustered = training.keepClusters() ? SharedValues.of(model) : Map.of();
+        SharedValues.Guard clusters = SharedValues.guard(model, training.keepClusters());
         Trainer.Result result = trainer.train(model, training, new FakeQuantization(ranges, weightAxes),
                 context::progress);
-        Map<String, Object> keptClusters = clustered.isEmpty() ? null : SharedValues.kept(clustered, model);
+        Map<String, Object> keptClusters = clusters.check(model);
 
         Map<Value, double[]> trained = new LinkedHashMap<>();
         for (Value value : calibrated.keySet()) {
@@ -102,7 +102,6 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
         if (keptClusters != null) {
             details.put("kept_clusters", keptClusters);
         }
-        PassResult done = PassResult.changed(details);
-        return training.keepClusters() && clustered.isEmpty() ? done.withWarning(SharedValues.noneToKeep(name())) : done;
+        return clusters.warned(PassResult.changed(details), name());
     }
 }

@@ -65,9 +65,15 @@ class SharedValuesTest {
     }
 
     @Test
-    void onlyWeightsWhoseNonZeroValuesRepeatAreShared() {
+    void valuesSharedByChanceAreTiedButOnlyDesignIsClustered() {
         assertEquals(Map.of(), SharedValues.of(gemm(distinctValues())), "zeros repeat, but are not values");
-        assertEquals(Map.of("w", 3), SharedValues.of(gemm(fourShared())));
+        assertEquals(Map.of("w", new SharedValues.Counts(3, 96)), SharedValues.of(gemm(fourShared())));
+        assertEquals(Map.of("w", 3), SharedValues.clustered(gemm(fourShared())));
+        float[] onePair = distinctValues();
+        onePair[2] = onePair[1];
+        assertEquals(Map.of("w", new SharedValues.Counts(95, 96)), SharedValues.of(gemm(onePair)),
+                "training keeps even a chance repeat tied");
+        assertEquals(Map.of(), SharedValues.clustered(gemm(onePair)), "but it is no cluster");
     }
 
     @Test

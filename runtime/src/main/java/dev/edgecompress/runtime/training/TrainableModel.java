@@ -10,6 +10,7 @@ import dev.edgecompress.runtime.training.translation.GraphTranslation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An ONNX model translated into a TensorFlow graph that can be trained: built by
@@ -65,7 +66,7 @@ public final class TrainableModel implements AutoCloseable {
      * @throws DeviceUnavailableException when {@code device} is a GPU that cannot be used here
      */
     public static TrainableModel of(Model model, TrainingDevice device) {
-        return of(model, device, Map.of(), Map.of(), false);
+        return of(model, device, Map.of(), Map.of(), Set.of());
     }
 
     /**
@@ -76,18 +77,18 @@ public final class TrainableModel implements AutoCloseable {
      */
     public static TrainableModel quantized(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
             Map<String, Integer> weightAxes) {
-        return of(model, device, activationRanges, weightAxes, false);
+        return of(model, device, activationRanges, weightAxes, Set.of());
     }
 
     /**
      * Translates {@code model} with int8 simulated as {@link #quantized} does (nothing where both
-     * maps are empty) and, where {@code keepSharedValues}, every trained weight of at least two
-     * dimensions whose non-zero values repeat (a clustered weight) trained by its distinct values.
+     * maps are empty), and each trained weight named in {@code sharedWeights} (clustered weights,
+     * by initializer name) trained by its distinct non-zero values, which stay shared.
      */
     public static TrainableModel of(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
-            Map<String, Integer> weightAxes, boolean keepSharedValues) {
+            Map<String, Integer> weightAxes, Set<String> sharedWeights) {
         return new TrainableModel(TrainingGraphBuilder.build(model, device, activationRanges, weightAxes,
-                keepSharedValues));
+                sharedWeights));
     }
 
     /** The device this model trains on. */

@@ -30,8 +30,8 @@ import org.tensorflow.types.family.TType;
  * inputs become placeholders, the operators are translated by {@link GraphTranslation}. With int8
  * simulated, weights pass through symmetric int8 fake quantization (one scale per output channel,
  * from the weight's current largest magnitude) and chosen activations through uint8 fake
- * quantization over a range trained with the weights. With shared values kept, a weight whose
- * non-zero values repeat is also trained through its distinct values ({@link TrainingGraph.Shared}).
+ * quantization over a range trained with the weights. Weights named as shared (clustered) train
+ * through their distinct non-zero values ({@link TrainingGraph.Shared}).
  * The builder owns the TensorFlow graph until
  * it hands it over: a build that fails closes it.
  */
@@ -52,15 +52,15 @@ final class TrainingGraphBuilder {
     private final Map<Value, Operand<?>> outputs = new LinkedHashMap<>();
     private final Map<Value, Variable<TFloat32>> weights = new LinkedHashMap<>();
     private final Map<Value, float[]> masks = new IdentityHashMap<>();
-    private final boolean keepSharedValues;
+    private final Set<String> sharedWeights;
     private final Map<Value, TrainingGraph.Shared> shared = new LinkedHashMap<>();
     private final Map<Value, TrainingGraph.Range> ranges = new LinkedHashMap<>();
     private int initialWeightsDigest;
 
     private TrainingGraphBuilder(Graph graph, Map<Value, double[]> activationRanges, Map<Value, Integer> weightAxes,
-            boolean keepSharedValues) {
+            Set<String> sharedWeights) {
         this.graph = graph;
-        this.keepSharedValues = keepSharedValues;
+        this.sharedWeights = sharedWeights;
         this.tf = Ops.create(graph);
         this.activationRanges = activationRanges;
         this.weightAxes = weightAxes;
@@ -69,17 +69,17 @@ final class TrainingGraphBuilder {
     /**
      * Translates {@code model}; {@code activationRanges} ({min, max} to start from) and
      * {@code weightAxes} (the per-channel axis, -1 per tensor) name the activations and weights to
-     * fake-quantize; {@code keepSharedValues} trains weights whose non-zero values repeat by those
+     * fake-quantize; the weights {@code sharedWeights} names train by their distinct non-zero
      * values. Fails naming the first operator it cannot translate, having closed the graph.
      */
     static TrainingGraph build(Model model, TrainingDevice device, Map<String, double[]> activationRanges,
-            Map<String, Integer> weightAxes, boolean keepSharedValues) {
+            Map<String, Integer> weightAxes, Set<String> sharedWeights) {
         MissingGradients.register();
         Graph graph = new Graph();
         try {
             TrainingGraphBuilder builder = new TrainingGraphBuilder(graph, byValue(model, activationRanges,
                     "the activation %s to quantize is not computed by the model"), byValue(model, weightAxes,
-                    "the weight %s to quantize is not a float weight of Conv, Gemm or MatMul"), keepSharedValues);
+                    "the weight %s to quantize is not a float weight of Conv, Gemm or MatMul"), sharedWeights);
             return builder.translate(model, device);
         } catch (RuntimeException | Error e) {
             graph.close();
@@ -189,7 +189,7 @@ final class TrainingGraphBuilder {
             mask[i] = values[i] == 0 ? 0 : 1;
             pruned |= values[i] == 0;
         }
-        if (keepSharedValues && dims.length > 1) {
+        if (sharedWeights.contains(weight.name())) {
             share(weight, values);
         }
         if (pruned && dims.length > 1 && !shared.containsKey(weight)) {
