@@ -2,6 +2,7 @@ package dev.edgecompress.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.edgecompress.exporter.validation.ValidationReport;
 import dev.edgecompress.importer.ModelImporter;
@@ -9,7 +10,11 @@ import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.testing.TestModels;
 import dev.edgecompress.passes.float16.Float16Config;
+import dev.edgecompress.runtime.ExecutionProvider;
+import dev.edgecompress.runtime.InferenceSession;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,5 +51,21 @@ class Float16OnRuntimeTest {
                 .allMatch(v -> v.constValue().type() != DataType.FLOAT), "every weight of 16 elements or more stored in float16");
         Map<String, Integer> ops = report.candidateRuntimeOps().get("cpu");
         assertTrue(ops.containsKey("Cast") || compute.equals("fp32"), ops.toString());
+    }
+
+    @ParameterizedTest(name = "{0} on CUDA")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"mlp.onnx", "lenet5_bn.onnx", "vit_tiny.onnx"})
+    void onCudaFloat16KeepsTheAccuracy(String name) throws Exception {
+        assumeTrue(InferenceSession.isBuiltWith(ExecutionProvider.CUDA),
+                "needs the onnxruntime_gpu build: mvn -Pgpu verify");
+        assumeTrue(Files.exists(Path.of("/dev/nvidia0")), "needs an NVIDIA GPU (no /dev/nvidia0 here)");
+        Compressor compressor = Compressor.load(TestModels.model(name)).step(new Step.Float16(Float16Config.defaults()));
+        compressor.export(dir.resolve("fp16.onnx"));
+        ValidationReport report = compressor.validation().data(TEST).providers(List.of(ExecutionProvider.CUDA))
+                .withoutLatency().run();
+
+        double drop = (report.reference().accuracy() - report.candidate().accuracy()) * 100;
+        assertTrue(Math.abs(drop) <= 0.1, "top-1 changed by " + drop + " points on CUDA");
+        assertTrue(report.metrics().agreement() >= 0.995, "agreement " + report.metrics().agreement());
     }
 }
