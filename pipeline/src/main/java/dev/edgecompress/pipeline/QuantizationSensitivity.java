@@ -85,8 +85,9 @@ public final class QuantizationSensitivity {
                 Step.Quantize alone = new Step.Quantize(quantizeStep.mode() == Step.QuantizeMode.DYNAMIC
                         ? Step.QuantizeMode.DYNAMIC : Step.QuantizeMode.STATIC, quantizeStep.config().withExclude(others),
                         null);
-                PassContext context = PassContext.quiet().withActivations(
-                        RuntimeActivationSource.checked(model, calibration, Compressor.CALIBRATION_BATCH));
+                PassContext context = calibration == null ? PassContext.quiet() // dynamic int8 calibrates nothing
+                        : PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, calibration,
+                                Compressor.CALIBRATION_BATCH));
                 List<Pass> passes = new ArrayList<>(alone.passes());
                 passes.addAll(Cleanup.passes());
                 new PassPipeline(passes).run(model, context);

@@ -46,6 +46,22 @@ class CompressionJobTest {
     }
 
     @Test
+    void dynamicInt8FallsBackWithoutCalibrationData() throws Exception {
+        Path out = dir.resolve("mlp.dynamic.onnx");
+        CompressionJob.Result result = CompressionJob.of(TestModels.model("mlp.onnx"), out,
+                        recipe(StepParser.parse("quantize", Map.of("mode", "dynamic"))))
+                .evaluationData(TestModels.model("fashion_mnist_calib_512.npz"))
+                .gates(List.of(new Gate(Gate.Kind.MIN_AGREEMENT, 0.999)))
+                .validation(v -> v.withoutLatency())
+                .run();
+
+        assertEquals(3, result.sensitivity().size(), "the three Gemm ranked, each quantized dynamically alone");
+        assertFalse(result.fallback().isEmpty());
+        assertTrue(result.fallback().get(result.fallback().size() - 1).gatesPass() || result.fallback().size() == 3,
+                result.fallback().toString());
+    }
+
+    @Test
     void dataThatDoesNotFitLeavesNoOutputBehind() {
         Path out = dir.resolve("cls.pruned.onnx");
         CompressionJob job = CompressionJob.of(TestModels.model("third-party/ppocr_cls_v2_opset9.onnx"), out,
