@@ -37,7 +37,7 @@ public final class Main {
             ? Main.class.getPackage().getImplementationVersion() : "development";
 
     private static final List<Command> COMMANDS = List.of(new InspectCommand(), new CompressCommand(),
-            new ValidateCommand(), new BenchCommand());
+            new ValidateCommand(), new BenchCommand(), new TuneCommand());
 
     private Main() {
     }

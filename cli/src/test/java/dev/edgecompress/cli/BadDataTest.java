@@ -117,7 +117,7 @@ class BadDataTest {
     @Test
     void anUnknownCommandSuggestsTheNearest() {
         assertRefused("compres", "unknown command 'compres'; did you mean compress?", "compres", MLP);
-        assertRefused("frobnicate", "unknown command 'frobnicate'; commands: inspect, compress, validate, bench",
+        assertRefused("frobnicate", "unknown command 'frobnicate'; commands: inspect, compress, validate, bench, tune",
                 "frobnicate");
     }
 }

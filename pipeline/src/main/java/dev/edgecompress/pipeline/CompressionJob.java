@@ -67,6 +67,7 @@ public final class CompressionJob {
     private ExportOptions exportOptions = ExportOptions.defaults();
     private boolean validate;
     private boolean sensitivity;
+    private boolean fallback = true;
     private UnaryOperator<Validation> validationSettings = UnaryOperator.identity();
     private PassContext progress = PassContext.quiet();
     private Consumer<String> log = line -> { };
@@ -140,6 +141,15 @@ public final class CompressionJob {
     /** Ranks the quantized nodes by the damage each does alone on the evaluation data, gates failing or not. */
     public CompressionJob sensitivity(boolean rank) {
         this.sensitivity = rank;
+        return this;
+    }
+
+    /**
+     * Whether a quantizing recipe that fails an accuracy gate puts its most damaging nodes back to
+     * float until the gates pass (default true); without, the failure is the result.
+     */
+    public CompressionJob fallback(boolean enabled) {
+        this.fallback = enabled;
         return this;
     }
 
@@ -226,6 +236,7 @@ public final class CompressionJob {
         boolean accuracyFailed = report.failedGates().stream().anyMatch(g -> g.name().equals("max_accuracy_drop")
                 || g.name().equals("min_agreement") || g.name().startsWith("min_sqnr[")
                 || g.name().startsWith("min_cosine["));
+        accuracyFailed &= fallback;
         if (quantizeStep == null || evaluationFile == null || !(accuracyFailed || sensitivity)) {
             return new Result(steps, written, report);
         }
