@@ -49,7 +49,8 @@ final class TuneCommand implements Command {
                         .desc("held-out data every trial is judged on (.npz or ONNX test data folder); required")
                         .get())
                 .addOption(Option.builder().longOpt("train").hasArg().argName("DATA")
-                        .desc("training data: pruning trials fine-tune " + Tuner.FINE_TUNING_EPOCHS + " epochs on it")
+                        .desc("training data (labels not needed): pruning trials fine-tune " + Tuner.FINE_TUNING_EPOCHS
+                                + " epochs on it, learning the original model's outputs")
                         .get())
                 .addOption(Option.builder().longOpt("calib").hasArg().argName("DATA")
                         .desc("calibration data for static int8 (default: 512 samples of --train, else --data)").get())

@@ -55,8 +55,12 @@ import java.util.stream.Stream;
  *   <li><b>prune</b> (objective size) or <b>channels</b> (objective latency), where the model has
  *       prunable weights, once for each base: the largest sparsity that passes, by k-section
  *       search over (0, 0.97) (k = the parallel trials; bisection with one), assuming accuracy
- *       falls as sparsity grows; each trial prunes (global L1, or whole channels), fine-tunes
- *       {@value #FINE_TUNING_EPOCHS} epochs where there is training data, then applies the base.</li>
+ *       falls as sparsity grows; each trial prunes (global L1, or whole channels), then applies
+ *       the base. Then, where there is training data, the same search for the best base with
+ *       {@value #FINE_TUNING_EPOCHS} epochs of fine-tuning between pruning and the base, starting
+ *       from the sparsity pruning alone reached; fine-tuning learns the original model's outputs
+ *       (distillation), which on little data keeps far closer to it than learning the labels
+ *       (the MLP at 80%, 2 epochs on 10,000 images: 87.82% against 87.46% top-1, float 88.56%).</li>
  *   <li><b>low-rank</b> (objective size), where weights factorize: the smallest kept energy that
  *       passes, in (0.5, 1), the same way, then the best base (no fine-tuning: on little
  *       training data it cost factorized layers more than it gave back).</li>
@@ -68,7 +72,7 @@ import java.util.stream.Stream;
  */
 public final class Tuner {
 
-    /** Epochs of fine-tuning in pruning trials, where there is training data. */
+    /** Epochs of fine-tuning (distilling the original model) in pruning trials, where there is training data. */
     public static final int FINE_TUNING_EPOCHS = 2;
     /** The search stops refining a knob once the interval is this narrow. */
     static final double RESOLUTION = 0.02;
@@ -90,6 +94,9 @@ public final class Tuner {
     private final List<Trial> trials = new ArrayList<>();
     private long start;
     private Path work;
+    private boolean budgetSpent;
+    /** Each trial's expected cost relative to its stage's first (fine-tuning epochs doubled: 2). */
+    private final Map<Integer, Double> costs = new java.util.HashMap<>();
 
     private Tuner(Path input, Path output) {
         this.input = input;
@@ -201,7 +208,7 @@ public final class Tuner {
         work = Files.createTempDirectory(parent, ".tune-");
         start = System.nanoTime();
         try {
-            boolean budgetSpent = search(targets);
+            search(targets);
             Trial winner = trials.stream().filter(Trial::passed).min(better()).orElse(null);
             Path recipe = null;
             if (winner != null) {
@@ -230,8 +237,8 @@ public final class Tuner {
         return model.resolveSibling(stem + ".recipe.json");
     }
 
-    /** Runs the stages; returns whether the budget ended the search. */
-    private boolean search(CompressionTargets targets) throws IOException {
+    /** Runs the stages; {@link #budgetSpent} tells whether the budget ended them. */
+    private void search(CompressionTargets targets) throws IOException {
         List<List<Map<String, Object>>> formats = new ArrayList<>();
         formats.add(List.of(step("quantize", "mode", "dynamic")));
         formats.add(List.of(step("quantize", "mode", "static", "calibration", "minmax")));
@@ -244,30 +251,55 @@ public final class Tuner {
             formats.add(List.of(step("quantize", "mode", "int4", "method", "hqq")));
         }
         for (int i = 0; i < formats.size(); i += jobs) {
-            if (!fits("quantize")) {
-                return true;
+            if (!fits("quantize", 1)) {
+                budgetSpent = true;
+                return;
             }
-            round("quantize", formats.subList(i, Math.min(formats.size(), i + jobs)));
+            round("quantize", formats.subList(i, Math.min(formats.size(), i + jobs)), 1);
         }
         List<List<Map<String, Object>>> bases = bases();
-        if (!targets.prunable().isEmpty()) {
-            String method = objective == Objective.SIZE ? "l1" : "channels";
-            String stage = objective == Objective.SIZE ? "prune" : "channels";
-            double top = objective == Objective.SIZE ? MAX_SPARSITY : 0.9;
+        String method = objective == Objective.SIZE ? "l1" : "channels";
+        String stage = objective == Objective.SIZE ? "prune" : "channels";
+        double top = objective == Objective.SIZE ? MAX_SPARSITY : 0.9;
+        double reached = 0;
+        boolean prunable = !targets.prunable().isEmpty();
+        if (prunable) {
             for (List<Map<String, Object>> base : bases) {
-                if (bisect(stage, 0, top, sparsity -> withBase(List.of(step("prune", "method", method, "sparsity",
-                        sparsity)), base))) {
-                    return true;
+                double found = bisect(stage, 0, top, x -> then(List.of(prune(method, x)), base), 1);
+                reached = base == bases.get(0) ? found : reached;
+                if (budgetSpent) {
+                    return;
                 }
             }
         }
         if (objective == Objective.SIZE && !targets.factorizable().isEmpty()) {
             // x = 1 - kept energy: larger x keeps less, as larger sparsity does.
-            List<Map<String, Object>> base = bases.get(0);
-            return bisect("low-rank", 0, 0.5, x -> Stream.concat(Stream.of(step("low-rank", "energy", round3(1 - x))),
-                    base.stream()).toList());
+            bisect("low-rank", 0, 0.5, x -> then(List.of(step("low-rank", "energy", round3(1 - x))), bases.get(0)), 1);
+            if (budgetSpent) {
+                return;
+            }
         }
-        return false;
+        if (prunable && trainingFile != null) {
+            // Fine-tuning only adds accuracy, so each search starts where the one before stopped; the
+            // epochs double while that moves the sparsity and the budget lasts.
+            for (int epochs = FINE_TUNING_EPOCHS; !budgetSpent; epochs *= 2) {
+                int e = epochs;
+                double found = bisect(stage + "+finetune", reached, top, x -> then(List.of(prune(method, x),
+                        step("finetune", "epochs", e, "distill", 1.0)), bases.get(0)), (double) e / FINE_TUNING_EPOCHS);
+                if (found <= reached && epochs > FINE_TUNING_EPOCHS) {
+                    return;
+                }
+                reached = found;
+            }
+        }
+    }
+
+    private static Map<String, Object> prune(String method, double sparsity) {
+        return step("prune", "method", method, "sparsity", sparsity);
+    }
+
+    private static List<Map<String, Object>> then(List<Map<String, Object>> steps, List<Map<String, Object>> base) {
+        return Stream.concat(steps.stream(), base.stream()).toList();
     }
 
     /**
@@ -290,27 +322,18 @@ public final class Tuner {
         return "int4".equals(mode) || "fp16".equals(mode) ? (String) mode : "int8";
     }
 
-    /** {@code steps}, fine-tuned where there is training data, then the base. */
-    private List<Map<String, Object>> withBase(List<Map<String, Object>> steps, List<Map<String, Object>> base) {
-        List<Map<String, Object>> recipe = new ArrayList<>(steps);
-        if (trainingFile != null) {
-            recipe.add(step("finetune", "epochs", FINE_TUNING_EPOCHS));
-        }
-        recipe.addAll(base);
-        return recipe;
-    }
-
     /**
-     * The largest x in (lo, hi] whose recipe passes, found by k-section (k = jobs); returns whether
-     * the budget stopped it.
+     * The largest x in [lo, hi) whose recipe passes (lo when none above it does), found by
+     * k-section (k = jobs); stops early, noting it, when the budget is spent.
      */
-    private boolean bisect(String stage, double lo, double hi, DoubleFunction<List<Map<String, Object>>> recipe)
-            throws IOException {
+    private double bisect(String stage, double lo, double hi, DoubleFunction<List<Map<String, Object>>> recipe,
+            double cost) throws IOException {
         double passing = lo;
         double failing = Double.POSITIVE_INFINITY; // the smallest x that failed; hi itself is never tried
         while (Math.min(failing, hi) - passing > RESOLUTION) {
-            if (!fits(stage)) {
-                return true;
+            if (!fits(stage, cost)) {
+                budgetSpent = true;
+                return passing;
             }
             double top = Math.min(failing, hi);
             List<Double> probes = new ArrayList<>();
@@ -323,12 +346,12 @@ public final class Tuner {
             if (probes.isEmpty()) {
                 break;
             }
-            List<Trial> done = round(stage, probes.stream().map(recipe::apply).toList());
+            List<Trial> done = round(stage, probes.stream().map(recipe::apply).toList(), cost);
             for (int i = 0; i < probes.size(); i++) {
                 if (done.get(i).passed()) {
                     passing = Math.max(passing, probes.get(i));
                 } else if (done.get(i).error() != null) {
-                    return false; // the stage cannot run on this model (its reason is in the trial)
+                    return passing; // the stage cannot run on this model (its reason is in the trial)
                 }
             }
             for (int i = 0; i < probes.size(); i++) {
@@ -337,22 +360,33 @@ public final class Tuner {
                 }
             }
         }
-        return false;
+        return passing;
     }
 
-    /** Whether a round of {@code stage} is expected to end within the budget (the first trial always runs). */
-    private boolean fits(String stage) {
+    /**
+     * Whether a round of {@code stage} is expected to end within the budget: its slowest trial so far
+     * (else the slowest of any stage) times {@code cost}, relative to the trials it ran before (the
+     * first trial always runs).
+     */
+    private boolean fits(String stage, double cost) {
         if (trials.isEmpty()) {
             return true;
         }
-        double expected = trials.stream().filter(t -> t.stage().equals(stage)).mapToDouble(Trial::seconds).max()
+        java.util.OptionalDouble same = trials.stream().filter(t -> t.stage().equals(stage) && costs.get(t.number()) == cost)
+                .mapToDouble(Trial::seconds).max();
+        double expected = same.isPresent() ? same.getAsDouble() : cost * trials.stream()
+                .filter(t -> t.stage().equals(stage)).mapToDouble(t -> t.seconds() / costs.get(t.number())).max()
                 .orElse(trials.stream().mapToDouble(Trial::seconds).max().orElse(0));
         return elapsed() + expected <= budget.toMillis() / 1000.0;
     }
 
     /** Compresses and evaluates the recipes at once, then times those that pass, one at a time. */
-    private List<Trial> round(String stage, List<List<Map<String, Object>>> recipes) throws IOException {
+    private List<Trial> round(String stage, List<List<Map<String, Object>>> recipes, double cost)
+            throws IOException {
         int first = trials.size() + 1;
+        for (int i = 0; i < recipes.size(); i++) {
+            costs.put(first + i, cost);
+        }
         List<Trial> done = new ArrayList<>();
         if (recipes.size() == 1) {
             done.add(trial(first, stage, recipes.get(0)));
