@@ -3,6 +3,7 @@ package dev.edgecompress.cli;
 import dev.edgecompress.exporter.validation.Gate;
 import dev.edgecompress.pipeline.tune.Objective;
 import dev.edgecompress.pipeline.tune.Trial;
+import dev.edgecompress.pipeline.tune.TrialRunner;
 import dev.edgecompress.pipeline.tune.Tuner;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceLoader;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -64,6 +66,10 @@ final class TuneCommand implements Command {
                 .addOption(Option.builder().longOpt("jobs").hasArg().argName("N")
                         .desc("trials compressed and evaluated at once (default 1); timing stays one at a time")
                         .get())
+                .addOption(Option.builder().longOpt("spark").hasArg().argName("MASTER")
+                        .desc("run the trials as Apache Spark tasks: local[N] here, spark://HOST:7077 on a cluster;"
+                                + " needs the edgecompress-spark module and Spark on the class path (see README)")
+                        .get())
                 .addOption(Option.builder().longOpt("report").hasArg().argName("FILE.json")
                         .desc("write every trial, the Pareto front and the winner as JSON").get());
         SharedOptions.addLatency(options);
@@ -92,7 +98,10 @@ final class TuneCommand implements Command {
                 .budget(Duration.ofSeconds(budget)).objective(objective).jobs(jobs).inputs(latency.inputs())
                 .latency(v -> latency.apply(v, err))
                 .onTrial(trial -> out.println(describe(trial)));
-        Tuner.Result result = tuner.run();
+        Tuner.Result result;
+        try (TrialRunner runner = runner(line)) {
+            result = tuner.runner(runner).run();
+        }
         out.printf(Locale.ROOT, "searched   %d trials in %.0f s%s%n", result.trials().size(), result.seconds(),
                 result.budgetSpent() ? " (the budget ended the search)" : "");
         out.println("pareto     " + String.join(", ", result.paretoFront().stream()
@@ -146,6 +155,17 @@ final class TuneCommand implements Command {
         } catch (IOException e) {
             throw new OutputException(file, e.getMessage(), e);
         }
+    }
+
+    /** Threads here, or Spark where --spark asks for it and a provider is on the class path. */
+    private static TrialRunner runner(CommandLine line) throws UsageException {
+        if (!line.hasOption("spark")) {
+            return TrialRunner.local();
+        }
+        TrialRunner.Provider provider = ServiceLoader.load(TrialRunner.Provider.class).findFirst().orElseThrow(
+                () -> new UsageException("--spark needs the edgecompress-spark module and Apache Spark on the class"
+                        + " path; this command line has neither (see README, tune on Spark)"));
+        return provider.open(line.getOptionValue("spark"));
     }
 
     private static Path path(CommandLine line, String option) {

@@ -71,6 +71,9 @@ class TuneCommandTest {
         assertEquals(ExitCode.BAD_INPUT, cli.run("tune", model, "-o", dir.resolve("a.onnx").toString(), "--data", data,
                 "--max-size", "1MB", "--objective", "speed"));
         assertTrue(cli.stderr().contains("objective: must be size or latency"), cli.stderr());
+        assertEquals(ExitCode.BAD_INPUT, cli.run("tune", model, "-o", dir.resolve("a.onnx").toString(), "--data", data,
+                "--max-size", "1MB", "--spark", "local[2]"));
+        assertTrue(cli.stderr().contains("--spark needs the edgecompress-spark module"), cli.stderr());
         assertEquals(1, cli.stderr().lines().count(), cli.stderr());
     }
 }

@@ -28,7 +28,7 @@ public final class SyntheticInputs {
      *     only where no shape is given
      * @param values a constant for every element, by input name (integer and boolean inputs need one)
      */
-    public record Overrides(Map<String, long[]> shapes, Map<String, Double> values) {
+    public record Overrides(Map<String, long[]> shapes, Map<String, Double> values) implements java.io.Serializable {
 
         public static final Overrides NONE = new Overrides(Map.of(), Map.of());
 

@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param limit the bound: points for accuracy drop, a fraction for agreement, bytes for size, a
  *     ratio for size ratio and speedup
  */
-public record Gate(Kind kind, double limit) {
+public record Gate(Kind kind, double limit) implements java.io.Serializable {
 
     /** The gates, with their command-line names. */
     public enum Kind {

@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  */
 public record Trial(int number, String stage, List<Map<String, Object>> steps, Long bytes, Long gzipBytes,
         Double accuracy, Double accuracyDrop, Double speedup, double seconds, boolean passed, List<String> failedGates,
-        Double miss, String error) {
+        Double miss, String error) implements java.io.Serializable {
 
     public Trial {
         steps = List.copyOf(steps);

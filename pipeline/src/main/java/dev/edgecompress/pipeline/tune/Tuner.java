@@ -3,7 +3,6 @@ package dev.edgecompress.pipeline.tune;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.edgecompress.exporter.validation.Gate;
-import dev.edgecompress.exporter.validation.GateResult;
 import dev.edgecompress.exporter.validation.LatencyRow;
 import dev.edgecompress.exporter.validation.Validation;
 import dev.edgecompress.exporter.validation.ValidationReport;
@@ -12,14 +11,10 @@ import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.importer.data.DataFiles;
 import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.data.DataFormatException;
-import dev.edgecompress.passes.PassException;
 import dev.edgecompress.passes.analysis.CompressionTargets;
 import dev.edgecompress.pipeline.CompressionJob;
-import dev.edgecompress.pipeline.Recipe;
-import dev.edgecompress.pipeline.StepParser;
 import dev.edgecompress.runtime.SyntheticInputs;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -30,10 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.function.DoubleFunction;
 import java.util.function.UnaryOperator;
@@ -56,14 +47,16 @@ import java.util.stream.Stream;
  *       prunable weights, once for each base: the largest sparsity that passes, by k-section
  *       search over (0, 0.97) (k = the parallel trials; bisection with one), assuming accuracy
  *       falls as sparsity grows; each trial prunes (global L1, or whole channels), then applies
- *       the base. Then, where there is training data, the same search for the best base with
- *       {@value #FINE_TUNING_EPOCHS} epochs of fine-tuning between pruning and the base, starting
- *       from the sparsity pruning alone reached; fine-tuning learns the original model's outputs
- *       (distillation), which on little data keeps far closer to it than learning the labels
- *       (the MLP at 80%, 2 epochs on 10,000 images: 87.82% against 87.46% top-1, float 88.56%).</li>
+ *       the base.</li>
  *   <li><b>low-rank</b> (objective size), where weights factorize: the smallest kept energy that
- *       passes, in (0.5, 1), the same way, then the best base (no fine-tuning: on little
- *       training data it cost factorized layers more than it gave back).</li>
+ *       passes, in (0.5, 1), the same way, then the best base.</li>
+ *   <li><b>prune+finetune</b> (or channels+finetune), where there is training data: the same
+ *       search with the base whose pruned model was best, fine-tuning {@value #FINE_TUNING_EPOCHS}
+ *       epochs between pruning and the base, starting from the sparsity pruning alone reached;
+ *       then again with the epochs doubled, from the sparsity reached, while that moves it and the
+ *       budget lasts. Fine-tuning learns the original model's outputs (distillation), which on
+ *       little data keeps far closer to it than learning the labels (the MLP at 80%, 2 epochs on
+ *       10,000 images: 87.82% against 87.46% top-1, float 88.56%).</li>
  * </ol>
  * Only quantize trials fall back to float node by node when an accuracy gate fails (that is a
  * format choice); in the later stages the knob is what failed, and the search moves it instead.
@@ -90,6 +83,7 @@ public final class Tuner {
     private SyntheticInputs.Overrides inputs = SyntheticInputs.Overrides.NONE;
     private UnaryOperator<Validation> latencySettings = UnaryOperator.identity();
     private Consumer<Trial> onTrial = trial -> { };
+    private TrialRunner runner = TrialRunner.local();
 
     private final List<Trial> trials = new ArrayList<>();
     private long start;
@@ -163,6 +157,15 @@ public final class Tuner {
     /** Execution providers, batch sizes and timing of the latency measurement. */
     public Tuner latency(UnaryOperator<Validation> settings) {
         this.latencySettings = settings;
+        return this;
+    }
+
+    /**
+     * Where trials run (default: threads here, {@link TrialRunner#local}); the search still times
+     * them here, one at a time. The caller closes the runner.
+     */
+    public Tuner runner(TrialRunner trialRunner) {
+        this.runner = trialRunner;
         return this;
     }
 
@@ -262,15 +265,22 @@ public final class Tuner {
         String stage = objective == Objective.SIZE ? "prune" : "channels";
         double top = objective == Objective.SIZE ? MAX_SPARSITY : 0.9;
         double reached = 0;
+        List<Map<String, Object>> trainedBase = bases.get(0);
         boolean prunable = !targets.prunable().isEmpty();
         if (prunable) {
+            Map<List<Map<String, Object>>, Double> found = new LinkedHashMap<>();
             for (List<Map<String, Object>> base : bases) {
-                double found = bisect(stage, 0, top, x -> then(List.of(prune(method, x)), base), 1);
-                reached = base == bases.get(0) ? found : reached;
+                found.put(base, bisect(stage, 0, top, x -> then(List.of(prune(method, x)), base), 1));
                 if (budgetSpent) {
                     return;
                 }
             }
+            // Fine-tuning goes on with the base whose pruned model was best.
+            Trial best = trials.stream().filter(t -> t.passed() && t.stage().equals(stage)).min(better()).orElse(null);
+            if (best != null) {
+                trainedBase = best.steps().subList(1, best.steps().size());
+            }
+            reached = found.getOrDefault(trainedBase, 0.0);
         }
         if (objective == Objective.SIZE && !targets.factorizable().isEmpty()) {
             // x = 1 - kept energy: larger x keeps less, as larger sparsity does.
@@ -284,8 +294,9 @@ public final class Tuner {
             // epochs double while that moves the sparsity and the budget lasts.
             for (int epochs = FINE_TUNING_EPOCHS; !budgetSpent; epochs *= 2) {
                 int e = epochs;
+                List<Map<String, Object>> base = trainedBase;
                 double found = bisect(stage + "+finetune", reached, top, x -> then(List.of(prune(method, x),
-                        step("finetune", "epochs", e, "distill", 1.0)), bases.get(0)), (double) e / FINE_TUNING_EPOCHS);
+                        step("finetune", "epochs", e, "distill", 1.0)), base), (double) e / FINE_TUNING_EPOCHS);
                 if (found <= reached && epochs > FINE_TUNING_EPOCHS) {
                     return;
                 }
@@ -387,30 +398,14 @@ public final class Tuner {
         for (int i = 0; i < recipes.size(); i++) {
             costs.put(first + i, cost);
         }
-        List<Trial> done = new ArrayList<>();
-        if (recipes.size() == 1) {
-            done.add(trial(first, stage, recipes.get(0)));
-        } else {
-            ExecutorService pool = Executors.newFixedThreadPool(recipes.size());
-            try {
-                List<Future<Trial>> futures = new ArrayList<>();
-                for (int i = 0; i < recipes.size(); i++) {
-                    int number = first + i;
-                    List<Map<String, Object>> steps = recipes.get(i);
-                    futures.add(pool.submit(() -> trial(number, stage, steps)));
-                }
-                for (Future<Trial> future : futures) {
-                    done.add(future.get());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while trials ran", e);
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-            } finally {
-                pool.shutdownNow();
-            }
+        List<TrialTask> tasks = new ArrayList<>();
+        for (int i = 0; i < recipes.size(); i++) {
+            tasks.add(new TrialTask(first + i, stage, recipes.get(i), input.toString(), evaluationFile.toString(),
+                    trainingFile == null ? null : trainingFile.toString(),
+                    calibrationFile == null ? null : calibrationFile.toString(), accuracyGates(), inputs,
+                    stage.equals("quantize")));
         }
+        List<Trial> done = runner.run(tasks, work);
         List<Trial> timed = new ArrayList<>();
         for (Trial trial : done) {
             Trial result = timeIfPassing(trial);
@@ -419,36 +414,6 @@ public final class Tuner {
             onTrial.accept(result);
         }
         return timed;
-    }
-
-    /** Compresses by {@code steps} and validates on the evaluation data with every gate but speed. */
-    private Trial trial(int number, String stage, List<Map<String, Object>> steps) throws IOException {
-        long begin = System.nanoTime();
-        Path file = work.resolve("trial-" + number + ".onnx");
-        try {
-            Recipe recipe = new Recipe(steps.stream().map(s -> StepParser.parse((String) s.get("type"),
-                    without(s, "type"))).toList(), List.of());
-            CompressionJob.Result result = CompressionJob.of(input, file, recipe).gates(accuracyGates())
-                    .evaluationData(evaluationFile).trainingData(trainingFile).calibrationData(calibrationFile)
-                    .inputs(inputs).validate(true).validation(Validation::withoutLatency)
-                    .fallback(stage.equals("quantize")).run();
-            ValidationReport report = result.report();
-            List<Map<String, Object>> reproduced = steps;
-            if (report.quantization() != null && !report.quantization().fallbackToFloat().isEmpty()) {
-                reproduced = withExclude(steps, report.quantization().fallbackToFloat());
-            }
-            double reference = report.reference().accuracy();
-            double accuracy = report.candidate().accuracy();
-            return new Trial(number, stage, reproduced, report.candidate().bytes(), report.candidate().gzipBytes(),
-                    accuracy, (reference - accuracy) * 100, null, seconds(begin), report.passed(),
-                    failed(report.gates()), miss(report.gates()), null);
-        } catch (SettingException | PassException | dev.edgecompress.exporter.UnloadableModelException e) {
-            Files.deleteIfExists(file);
-            return new Trial(number, stage, steps, null, null, null, null, null, seconds(begin), false, List.of(),
-                    null, e.getMessage());
-        } catch (ModelFormatException | DataFormatException e) {
-            throw new IllegalStateException(e.getMessage(), e); // checked before the search: not expected here
-        }
     }
 
     /** The trial with its speed measured and gated, where it passed everything else and speed matters. */
@@ -463,8 +428,8 @@ public final class Tuner {
                     .gates(speed).run();
             Double speedup = report.latency().stream().map(LatencyRow::speedup).min(Double::compare).orElse(null);
             return new Trial(trial.number(), trial.stage(), trial.steps(), trial.bytes(), trial.gzipBytes(),
-                    trial.accuracy(), trial.accuracyDrop(), speedup, trial.seconds() + seconds(begin),
-                    report.passed(), failed(report.gates()), miss(report.gates()), null);
+                    trial.accuracy(), trial.accuracyDrop(), speedup, trial.seconds() + TrialTask.seconds(begin),
+                    report.passed(), TrialTask.failed(report.gates()), TrialTask.miss(report.gates()), null);
         } catch (ModelFormatException | DataFormatException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
@@ -475,7 +440,7 @@ public final class Tuner {
     }
 
     private Path trialFile(Trial trial) {
-        return work.resolve("trial-" + trial.number() + ".onnx");
+        return TrialRunner.file(work, trial.number());
     }
 
     /** Better first: by the objective, then the more accurate, then the earlier (cheaper) trial. */
@@ -525,34 +490,12 @@ public final class Tuner {
     }
 
     private double elapsed() {
-        return seconds(start);
+        return TrialTask.seconds(start);
     }
 
-    private static double seconds(long since) {
-        return (System.nanoTime() - since) / 1e9;
-    }
 
-    private static List<String> failed(List<GateResult> results) {
-        return results.stream().filter(g -> !g.passed()).map(GateResult::message).toList();
-    }
 
-    /** The worst failed gate's distance from its limit, relative to the limit. */
-    private static double miss(List<GateResult> results) {
-        return results.stream().filter(g -> !g.passed())
-                .mapToDouble(g -> Math.abs(g.value() - g.limit()) / Math.max(Math.abs(g.limit()), 1e-9)).max()
-                .orElse(0);
-    }
 
-    private static List<Map<String, Object>> withExclude(List<Map<String, Object>> steps, List<String> nodes) {
-        return steps.stream().map(s -> {
-            if (!"quantize".equals(s.get("type"))) {
-                return s;
-            }
-            Map<String, Object> step = new LinkedHashMap<>(s);
-            step.put("exclude", nodes);
-            return (Map<String, Object>) step;
-        }).toList();
-    }
 
     private static Map<String, Object> step(String type, Object... fields) {
         Map<String, Object> step = new LinkedHashMap<>();
@@ -563,11 +506,6 @@ public final class Tuner {
         return step;
     }
 
-    private static Map<String, Object> without(Map<String, Object> map, String key) {
-        Map<String, Object> copy = new LinkedHashMap<>(map);
-        copy.remove(key);
-        return copy;
-    }
 
     private static double round3(double x) {
         return Math.round(x * 1000) / 1000.0;
