@@ -142,8 +142,9 @@ final class CompressCommand implements Command {
         ValidateCommand.requireDataForGates(line, gates);
         ValidateCommand.Settings validation = ValidateCommand.Settings.of(line);
         CompressionJob job = CompressionJob.of(input, output, recipe).gates(gates)
-                .calibrationData(path(line, "calib")).trainingData(path(line, "train"))
-                .evaluationData(path(line, "data")).device(trainingDevice(line)).checkpoints(path(line, "checkpoint"))
+                .calibrationData(SharedOptions.path(line, "calib")).trainingData(SharedOptions.path(line, "train"))
+                .evaluationData(SharedOptions.path(line, "data")).device(trainingDevice(line))
+                .checkpoints(SharedOptions.path(line, "checkpoint"))
                 .inputs(SharedOptions.inputs(line)).export(exportOptions(line))
                 .validate(line.hasOption("report") || line.hasOption("markdown") || line.hasOption("junit"))
                 .sensitivity(line.hasOption("sensitivity"))
@@ -187,9 +188,6 @@ final class CompressCommand implements Command {
         return report.passed() && !warned ? ExitCode.OK : ExitCode.GATE_FAILED;
     }
 
-    private static Path path(CommandLine line, String option) {
-        return line.hasOption(option) ? Path.of(line.getOptionValue(option)) : null;
-    }
 
     private static void printSensitivity(List<NodeSensitivity> ranking, PrintStream out) {
         out.println("sensitivity (each node quantized alone, most damaging first):");

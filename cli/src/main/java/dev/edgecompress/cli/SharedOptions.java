@@ -7,6 +7,7 @@ import dev.edgecompress.runtime.SyntheticInputs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
@@ -82,6 +83,11 @@ final class SharedOptions {
             throw new UsageException(option + " expects NAME=VALUE, got '" + text + "'");
         }
         return new String[] {text.substring(0, equals), text.substring(equals + 1)};
+    }
+
+    /** The path an option gives, or null without the option. */
+    static Path path(CommandLine line, String option) {
+        return line.hasOption(option) ? Path.of(line.getOptionValue(option)) : null;
     }
 
     static List<Gate> gates(CommandLine line) throws UsageException {

@@ -94,7 +94,7 @@ final class TuneCommand implements Command {
         Objective objective = Objective.parse(line.getOptionValue("objective", "size"));
         ValidateCommand.Settings latency = ValidateCommand.Settings.of(line);
         Tuner tuner = Tuner.of(input, output).gates(gates).evaluationData(Path.of(line.getOptionValue("data")))
-                .trainingData(path(line, "train")).calibrationData(path(line, "calib"))
+                .trainingData(SharedOptions.path(line, "train")).calibrationData(SharedOptions.path(line, "calib"))
                 .budget(Duration.ofSeconds(budget)).objective(objective).jobs(jobs).inputs(latency.inputs())
                 .latency(v -> latency.apply(v, err))
                 .onTrial(trial -> out.println(describe(trial)));
@@ -164,11 +164,7 @@ final class TuneCommand implements Command {
         }
         TrialRunner.Provider provider = ServiceLoader.load(TrialRunner.Provider.class).findFirst().orElseThrow(
                 () -> new UsageException("--spark needs the edgecompress-spark module and Apache Spark on the class"
-                        + " path; this command line has neither (see README, tune on Spark)"));
+                        + " path; this command line has neither (see README: tune, --spark)"));
         return provider.open(line.getOptionValue("spark"));
-    }
-
-    private static Path path(CommandLine line, String option) {
-        return line.hasOption(option) ? Path.of(line.getOptionValue(option)) : null;
     }
 }

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.edgecompress.ir.Attribute;
-import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Model;
-import dev.edgecompress.ir.ModelBuilder;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.Value;
 import dev.edgecompress.ir.training.TrainingSettings;
@@ -26,14 +23,6 @@ import org.junit.jupiter.api.Test;
 class SharedValuesTest {
 
     private static final FineTuneConfig KEEPING = new FineTuneConfig(TrainingSettings.of(1, 1e-3, 8)).keepingClusters();
-
-    private static Model gemm(float[] weights) {
-        ModelBuilder b = ModelBuilder.onnx(17);
-        Value x = b.input("x", DataType.FLOAT, 1, 16);
-        b.output(b.op("Gemm", List.of(Attribute.of("transB", 1L)), x,
-                b.initializer("w", Tensor.ofFloats(new long[] {8, 16}, weights))));
-        return b.build();
-    }
 
     private static float[] distinctValues() {
         Random random = new Random(3);
@@ -66,19 +55,19 @@ class SharedValuesTest {
 
     @Test
     void valuesSharedByChanceAreTiedButOnlyDesignIsClustered() {
-        assertEquals(Map.of(), SharedValues.of(gemm(distinctValues())), "zeros repeat, but are not values");
-        assertEquals(Map.of("w", new SharedValues.Counts(3, 96)), SharedValues.of(gemm(fourShared())));
-        assertEquals(Map.of("w", 3), SharedValues.clustered(gemm(fourShared())));
+        assertEquals(Map.of(), SharedValues.of(WeightClusteringPassTest.gemm(distinctValues())), "zeros repeat, but are not values");
+        assertEquals(Map.of("w", new SharedValues.Counts(3, 96)), SharedValues.of(WeightClusteringPassTest.gemm(fourShared())));
+        assertEquals(Map.of("w", 3), SharedValues.clustered(WeightClusteringPassTest.gemm(fourShared())));
         float[] onePair = distinctValues();
         onePair[2] = onePair[1];
-        assertEquals(Map.of("w", new SharedValues.Counts(95, 96)), SharedValues.of(gemm(onePair)),
+        assertEquals(Map.of("w", new SharedValues.Counts(95, 96)), SharedValues.of(WeightClusteringPassTest.gemm(onePair)),
                 "training keeps even a chance repeat tied");
-        assertEquals(Map.of(), SharedValues.clustered(gemm(onePair)), "but it is no cluster");
+        assertEquals(Map.of(), SharedValues.clustered(WeightClusteringPassTest.gemm(onePair)), "but it is no cluster");
     }
 
     @Test
     void aTrainingThatKeptTheClustersReportsTheirValues() {
-        PassResult result = new FineTuningPass(KEEPING).run(gemm(fourShared()), training(values -> {
+        PassResult result = new FineTuningPass(KEEPING).run(WeightClusteringPassTest.gemm(fourShared()), training(values -> {
             for (int i = 0; i < values.length; i++) {
                 values[i] *= 1.5f; // every shared value moved, members together
             }
@@ -91,13 +80,13 @@ class SharedValuesTest {
     @Test
     void aTrainingThatSplitTheClustersIsADefectNotAResult() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> new FineTuningPass(KEEPING)
-                .run(gemm(fourShared()), training(values -> values[1] += 0.01f)));
+                .run(WeightClusteringPassTest.gemm(fourShared()), training(values -> values[1] += 0.01f)));
         assertTrue(e.getMessage().contains("split the shared values of w: 3 before, 4 after"), e.getMessage());
     }
 
     @Test
     void keepingClustersWhereThereAreNoneSaysSo() {
-        PassResult result = new FineTuningPass(KEEPING).run(gemm(distinctValues()), training(values -> { }));
+        PassResult result = new FineTuningPass(KEEPING).run(WeightClusteringPassTest.gemm(distinctValues()), training(values -> { }));
         assertEquals(List.of(SharedValues.noneToKeep("finetune")), result.warnings());
         assertTrue(!result.details().containsKey("kept_clusters"));
     }

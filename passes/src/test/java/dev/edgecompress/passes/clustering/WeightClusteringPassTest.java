@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 class WeightClusteringPassTest {
 
-    private static Model gemm(float[] weights) {
+    /** A Gemm of 8 outputs reading 16 inputs, its weight {@code w} [8, 16]. */
+    static Model gemm(float[] weights) {
         ModelBuilder b = ModelBuilder.onnx(17);
         Value x = b.input("x", DataType.FLOAT, 1, 16);
         b.output(b.op("Gemm", List.of(Attribute.of("transB", 1L)), x,
