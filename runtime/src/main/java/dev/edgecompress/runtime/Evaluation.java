@@ -8,6 +8,7 @@ import dev.edgecompress.ir.data.TensorSpec;
 import dev.edgecompress.runtime.metrics.Accuracy;
 import dev.edgecompress.runtime.metrics.OutputComparison;
 import dev.edgecompress.runtime.metrics.Rows;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,11 +38,58 @@ public final class Evaluation {
         }
     }
 
+    /**
+     * What an evaluation counted over some of a dataset's batches. Tallies of disjoint batches
+     * {@linkplain #merge merge} exactly, in any order, into the tally of all of them: this is how an
+     * evaluation split over a cluster gives the numbers of one run here.
+     */
+    public static final class Tally implements Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        private long samples;
+        private final Accuracy reference = new Accuracy();
+        private final Accuracy candidate = new Accuracy();
+        private OutputComparison comparison;
+        private long runtimeNanos;
+
+        /** Adds {@code other}'s batches to this tally's. */
+        public void merge(Tally other) {
+            samples += other.samples;
+            reference.merge(other.reference);
+            candidate.merge(other.candidate);
+            if (other.comparison != null) {
+                if (comparison == null) {
+                    comparison = new OutputComparison();
+                }
+                comparison.merge(other.comparison);
+            }
+            runtimeNanos += other.runtimeNanos;
+        }
+
+        /** The result, with the wall time the whole evaluation took. */
+        public Result result(long totalNanos) {
+            return new Result(samples, reference.value(), comparison == null ? Double.NaN : candidate.value(),
+                    comparison, totalNanos, runtimeNanos);
+        }
+    }
+
     private Evaluation() {
     }
 
     /** Evaluates {@code reference} and, when not null, {@code candidate} on {@code data}. */
     public static Result run(InferenceSession reference, InferenceSession candidate, Dataset data, int batchSize,
+            Progress progress) throws DataFormatException {
+        long start = System.nanoTime();
+        Tally tally = tally(reference, candidate, data, batchSize, progress);
+        return tally.result(System.nanoTime() - start);
+    }
+
+    /**
+     * Counts what {@link #run} measures, for merging with the tallies of other parts of a dataset
+     * split at multiples of {@code batchSize}.
+     */
+    public static Tally tally(InferenceSession reference, InferenceSession candidate, Dataset data, int batchSize,
             Progress progress) throws DataFormatException {
         Batches batches = data.bind(reference.inputs());
         if (candidate != null) {
@@ -50,11 +98,10 @@ public final class Evaluation {
         }
         long[] labels = data.hasLabels() ? data.labels() : null;
         List<String> outputNames = reference.outputs().stream().map(TensorSpec::name).toList();
-        Accuracy referenceAccuracy = new Accuracy();
-        Accuracy candidateAccuracy = new Accuracy();
-        OutputComparison comparison = candidate == null ? null : new OutputComparison();
+        Tally tally = new Tally();
+        tally.samples = data.size();
+        tally.comparison = candidate == null ? null : new OutputComparison();
         long runtimeBefore = reference.runNanos() + (candidate == null ? 0 : candidate.runNanos());
-        long start = System.nanoTime();
         boolean labelsChecked = false;
         for (Batches.Batch batch : batches.of(batchSize)) {
             List<Rows> expected = rows(reference.run(batch.feeds()), batch);
@@ -64,25 +111,23 @@ public final class Evaluation {
                 labelsChecked = true;
             }
             if (labels != null) {
-                referenceAccuracy.add(primary, labels, batch.start());
+                tally.reference.add(primary, labels, batch.start());
             }
             if (candidate != null) {
                 List<Rows> actual = rows(candidate.run(batch.feeds()), batch);
                 if (labels != null) {
-                    candidateAccuracy.add(actual.get(0), labels, batch.start());
+                    tally.candidate.add(actual.get(0), labels, batch.start());
                 }
                 for (int i = 0; i < expected.size(); i++) {
                     if (expected.get(i) != null && actual.get(i) != null) {
-                        comparison.add(outputNames.get(i), expected.get(i), actual.get(i), i == 0);
+                        tally.comparison.add(outputNames.get(i), expected.get(i), actual.get(i), i == 0);
                     }
                 }
             }
             progress.update("evaluating", batch.start() + batch.samples(), data.size());
         }
-        long total = System.nanoTime() - start;
-        long runtime = reference.runNanos() + (candidate == null ? 0 : candidate.runNanos()) - runtimeBefore;
-        return new Result(data.size(), referenceAccuracy.value(), candidate == null ? Double.NaN
-                : candidateAccuracy.value(), comparison, total, runtime);
+        tally.runtimeNanos = reference.runNanos() + (candidate == null ? 0 : candidate.runNanos()) - runtimeBefore;
+        return tally;
     }
 
     /** The real rows of each output (one row per output for whole-input samples), null where not numeric. */

@@ -1,5 +1,6 @@
 package dev.edgecompress.runtime;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -12,7 +13,7 @@ import java.util.Objects;
  *     fastest for one session alone, but sessions timed in turn take each other's cores
  */
 public record SessionConfig(ExecutionProvider provider, int intraOpThreads, Optimization optimization,
-        boolean spinning) {
+        boolean spinning) implements Serializable {
 
     /**
      * The system property that, set to true, lets ONNX Runtime's own warnings through (by default

@@ -115,12 +115,19 @@ public final class Dataset {
 
     /** The first {@code n} samples (all of them when there are fewer). */
     public Dataset head(long n) throws DataFormatException {
-        long count = Math.min(n, samples);
+        return slice(0, Math.min(n, samples));
+    }
+
+    /** Samples {@code [from, to)}, sharing this dataset's memory. */
+    public Dataset slice(long from, long to) throws DataFormatException {
+        if (from < 0 || to > samples || from > to) {
+            throw new IndexOutOfBoundsException("samples [" + from + ", " + to + ") of " + samples);
+        }
         Map<String, Tensor> cut = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> array : arrays.entrySet()) {
-            cut.put(array.getKey(), Batches.slice(array.getValue(), 0, count));
+            cut.put(array.getKey(), Batches.slice(array.getValue(), from, to - from));
         }
-        return new Dataset(source, cut, labels == null ? null : Arrays.copyOf(labels, (int) count));
+        return new Dataset(source, cut, labels == null ? null : Arrays.copyOfRange(labels, (int) from, (int) to));
     }
 
     /**

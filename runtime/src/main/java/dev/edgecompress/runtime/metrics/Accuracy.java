@@ -1,7 +1,11 @@
 package dev.edgecompress.runtime.metrics;
 
+import java.io.Serializable;
+
 /** Top-1 accuracy of class scores against integer labels, accumulated batch by batch. */
-public final class Accuracy {
+public final class Accuracy implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     private long correct;
     private long total;
@@ -15,6 +19,12 @@ public final class Accuracy {
             }
         }
         total += top.length;
+    }
+
+    /** Adds the samples {@code other} counted (disjoint from this one's). */
+    public void merge(Accuracy other) {
+        correct += other.correct;
+        total += other.total;
     }
 
     public long correct() {

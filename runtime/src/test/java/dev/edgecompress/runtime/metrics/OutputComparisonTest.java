@@ -39,4 +39,38 @@ class OutputComparisonTest {
         assertEquals(2, accuracy.total());
         assertEquals(0.5, accuracy.value());
     }
+
+    @Test
+    void comparisonsOfPartsMergeExactlyInAnyOrder() {
+        java.util.Random random = new java.util.Random(5);
+        Tensor[][] batches = new Tensor[6][2];
+        for (Tensor[] batch : batches) {
+            float[] reference = new float[64 * 10];
+            float[] candidate = new float[reference.length];
+            for (int i = 0; i < reference.length; i++) {
+                reference[i] = (float) (random.nextGaussian() * 1e3);
+                candidate[i] = reference[i] + (float) (random.nextGaussian() * 1e-3);
+            }
+            batch[0] = Tensor.ofFloats(new long[] {64, 10}, reference);
+            batch[1] = Tensor.ofFloats(new long[] {64, 10}, candidate);
+        }
+        OutputComparison whole = new OutputComparison();
+        for (Tensor[] batch : batches) {
+            whole.add("y", Rows.of(batch[0], 64), Rows.of(batch[1], 64), true);
+        }
+        OutputComparison first = new OutputComparison();
+        OutputComparison second = new OutputComparison();
+        for (int b = 0; b < batches.length; b++) {
+            (b < 4 ? first : second).add("y", Rows.of(batches[b][0], 64), Rows.of(batches[b][1], 64), true);
+        }
+        second.merge(first); // the later part first: the sums are exact, so the order does not matter
+
+        assertEquals(whole.sqnrDb(), second.sqnrDb(), 0.0);
+        assertEquals(whole.meanAbsError(), second.meanAbsError(), 0.0);
+        assertEquals(whole.maxAbsError(), second.maxAbsError(), 0.0);
+        assertEquals(whole.agreement(), second.agreement(), 0.0);
+        assertEquals(whole.cosineByOutput(), second.cosineByOutput());
+        assertEquals(whole.sqnrDbByOutput(), second.sqnrDbByOutput());
+        assertEquals(384, second.samples());
+    }
 }
