@@ -2,14 +2,18 @@ package dev.edgecompress.passes.quantization;
 
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Tensor;
+import java.io.Serializable;
 import java.nio.FloatBuffer;
 
 /**
  * The range of one activation over the calibration data, in bounded memory. The first pass finds
  * the minimum and maximum; for Percentile and Entropy a second pass fills a histogram over that
- * range, from which the range is chosen.
+ * range, from which the range is chosen. Collectors of disjoint data {@linkplain #merge merge}
+ * exactly: minima and maxima, and counts into the same bins once the range is shared.
  */
-final class RangeCollector {
+final class RangeCollector implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     static final int BINS = 2048;
     private static final int ENTROPY_LEVELS = 128;
@@ -47,6 +51,24 @@ final class RangeCollector {
                     zeros++;
                 }
             }
+        }
+    }
+
+    /**
+     * Adds what {@code other} saw of other data: its range in the first pass, its counts in the
+     * second (both collectors binning over the range the first pass merged to).
+     */
+    void merge(RangeCollector other) {
+        min = Math.min(min, other.min);
+        max = Math.max(max, other.max);
+        if (other.histogram != null) {
+            if (histogram == null) {
+                histogram = new long[BINS];
+            }
+            for (int bin = 0; bin < BINS; bin++) {
+                histogram[bin] += other.histogram[bin];
+            }
+            zeros += other.zeros;
         }
     }
 

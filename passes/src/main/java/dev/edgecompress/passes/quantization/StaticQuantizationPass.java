@@ -180,20 +180,19 @@ public final class StaticQuantizationPass implements Pass {
             }
         }
         List<String> names = List.copyOf(byName.keySet());
-        Map<String, RangeCollector> collectors = new LinkedHashMap<>();
-        names.forEach(n -> collectors.put(n, new RangeCollector()));
         context.progress("calibrating", 0);
-        source.collect(model, names, batch -> batch.forEach((n, t) -> collectors.get(n).observe(t)));
+        ActivationRanges collected = source.reduce(model, names, ActivationRanges.of(names));
         if (config.calibration() != CalibrationMethod.MINMAX) {
             context.progress("calibrating", 0.5);
-            source.collect(model, names, batch -> batch.forEach((n, t) -> collectors.get(n).histogram(t)));
+            collected = source.reduce(model, names, collected.histograms());
         }
         context.progress("calibrating", 1);
-        collectors.forEach((name, collector) -> {
+        for (String name : names) {
+            RangeCollector collector = collected.get(name);
             if (collector.seen()) { // values in a branch the data never takes have none
                 ranges.put(byName.get(name), collector.range(config.calibration(), config.percentile()));
             }
-        });
+        }
         return ranges;
     }
 }

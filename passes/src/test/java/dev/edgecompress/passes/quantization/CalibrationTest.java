@@ -100,4 +100,44 @@ class CalibrationTest {
         WeightQuantizer.Quantized tensorWide = WeightQuantizer.quantize(w, new long[] {2, 2}, 0, false);
         assertArrayEquals(new byte[] {127, -64, 1, -5}, tensorWide.values());
     }
+
+    @Test
+    void partsOfTheDataMergeIntoExactlyTheRangesOfTheWhole() {
+        Random random = new Random(11);
+        float[] values = new float[30_000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i % 5 == 0 ? 0 : (float) (random.nextGaussian() * 3 + (i > 20_000 ? 2 : 0));
+        }
+        Tensor[] parts = {
+            Tensor.ofFloats(new long[] {7_000}, java.util.Arrays.copyOfRange(values, 0, 7_000)),
+            Tensor.ofFloats(new long[] {13_000}, java.util.Arrays.copyOfRange(values, 7_000, 20_000)),
+            Tensor.ofFloats(new long[] {10_000}, java.util.Arrays.copyOfRange(values, 20_000, 30_000))};
+        RangeCollector whole = new RangeCollector();
+        for (Tensor part : parts) {
+            whole.observe(part);
+        }
+        for (Tensor part : parts) {
+            whole.histogram(part);
+        }
+        // As executors would: the first pass per part, merged in another order; then the second
+        // pass per part over the merged range, merged again.
+        RangeCollector merged = new RangeCollector();
+        for (int p : new int[] {2, 0, 1}) {
+            RangeCollector part = new RangeCollector();
+            part.observe(parts[p]);
+            merged.merge(part);
+        }
+        RangeCollector[] seconds = new RangeCollector[parts.length];
+        for (int p = 0; p < parts.length; p++) {
+            seconds[p] = new RangeCollector();
+            seconds[p].merge(merged);
+            seconds[p].histogram(parts[p]);
+        }
+        for (int p : new int[] {1, 2, 0}) {
+            merged.merge(seconds[p]);
+        }
+        for (CalibrationMethod method : CalibrationMethod.values()) {
+            assertArrayEquals(whole.range(method, 99.9), merged.range(method, 99.9), 0.0, method.name());
+        }
+    }
 }
