@@ -9,6 +9,7 @@ import dev.edgecompress.exporter.validation.ValidationReport;
 import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.pipeline.Cluster;
 import dev.edgecompress.pipeline.CompressionJob;
 import dev.edgecompress.pipeline.Recipe;
 import dev.edgecompress.pipeline.Step;
@@ -130,6 +131,7 @@ final class CompressCommand implements Command {
         ValidateCommand.addReportOptions(options);
         SharedOptions.addLatency(options);
         SharedOptions.addInputs(options);
+        SharedOptions.addCluster(options, "calibrate and evaluate");
         return SharedOptions.addGates(options);
     }
 
@@ -155,7 +157,10 @@ final class CompressCommand implements Command {
                     err.println("edgecompress: " + text);
                 });
         CompressionJob.Result result;
-        try {
+        try (Cluster cluster = SharedOptions.cluster(line)) {
+            if (cluster != null) {
+                job.cluster(cluster);
+            }
             result = job.run();
         } catch (SettingException e) {
             if (List.of("train", "calib", "data").contains(e.field())) {

@@ -1,6 +1,7 @@
 package dev.edgecompress.cli;
 
 import dev.edgecompress.exporter.validation.Gate;
+import dev.edgecompress.pipeline.Cluster;
 import dev.edgecompress.runtime.ExecutionProvider;
 import dev.edgecompress.runtime.Latency;
 import dev.edgecompress.runtime.SyntheticInputs;
@@ -37,6 +38,27 @@ final class SharedOptions {
         options.addOption(Option.builder().longOpt(Gate.Kind.MIN_COSINE.option()).hasArg().argName("C")
                 .desc("gate: every output's cosine similarity with the reference's at least C").get());
         return options;
+    }
+
+    /** --spark MASTER: the work that splits runs on a cluster ({@link Cluster}). */
+    static Options addCluster(Options options, String what) {
+        return options.addOption(Option.builder().longOpt("spark").hasArg().argName("MASTER")
+                .desc(what + " on Apache Spark: local[N] here, spark://HOST:7077 on a cluster; the numbers are"
+                        + " those of a run here; needs the edgecompress-spark module and Spark on the class path"
+                        + " (see README: --spark)").get());
+    }
+
+    /** The cluster --spark names, or null without the option; close it. */
+    static Cluster cluster(CommandLine line) throws UsageException {
+        if (!line.hasOption("spark")) {
+            return null;
+        }
+        try {
+            return Cluster.open(line.getOptionValue("spark"));
+        } catch (IllegalStateException e) {
+            throw new UsageException("--spark needs the edgecompress-spark module and Apache Spark on the class"
+                    + " path; this command line has neither (see README: --spark)");
+        }
     }
 
     /** --shape and --value: what made-up inputs look like where a model's inputs leave it open. */

@@ -3,6 +3,7 @@ package dev.edgecompress.cli;
 import dev.edgecompress.exporter.validation.Gate;
 import dev.edgecompress.pipeline.tune.Objective;
 import dev.edgecompress.pipeline.tune.Trial;
+import dev.edgecompress.pipeline.Cluster;
 import dev.edgecompress.pipeline.tune.TrialRunner;
 import dev.edgecompress.pipeline.tune.Tuner;
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.ServiceLoader;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -66,14 +66,11 @@ final class TuneCommand implements Command {
                 .addOption(Option.builder().longOpt("jobs").hasArg().argName("N")
                         .desc("trials compressed and evaluated at once (default 1); timing stays one at a time")
                         .get())
-                .addOption(Option.builder().longOpt("spark").hasArg().argName("MASTER")
-                        .desc("run the trials as Apache Spark tasks: local[N] here, spark://HOST:7077 on a cluster;"
-                                + " needs the edgecompress-spark module and Spark on the class path (see README)")
-                        .get())
                 .addOption(Option.builder().longOpt("report").hasArg().argName("FILE.json")
                         .desc("write every trial, the Pareto front and the winner as JSON").get());
         SharedOptions.addLatency(options);
         SharedOptions.addInputs(options);
+        SharedOptions.addCluster(options, "run the trials as tasks");
         return SharedOptions.addGates(options);
     }
 
@@ -99,8 +96,8 @@ final class TuneCommand implements Command {
                 .latency(v -> latency.apply(v, err))
                 .onTrial(trial -> out.println(describe(trial)));
         Tuner.Result result;
-        try (TrialRunner runner = runner(line)) {
-            result = tuner.runner(runner).run();
+        try (Cluster cluster = SharedOptions.cluster(line)) {
+            result = tuner.runner(cluster == null ? TrialRunner.local() : cluster.trials()).run();
         }
         out.printf(Locale.ROOT, "searched   %d trials in %.0f s%s%n", result.trials().size(), result.seconds(),
                 result.budgetSpent() ? " (the budget ended the search)" : "");
@@ -155,16 +152,5 @@ final class TuneCommand implements Command {
         } catch (IOException e) {
             throw new OutputException(file, e.getMessage(), e);
         }
-    }
-
-    /** Threads here, or Spark where --spark asks for it and a provider is on the class path. */
-    private static TrialRunner runner(CommandLine line) throws UsageException {
-        if (!line.hasOption("spark")) {
-            return TrialRunner.local();
-        }
-        TrialRunner.Provider provider = ServiceLoader.load(TrialRunner.Provider.class).findFirst().orElseThrow(
-                () -> new UsageException("--spark needs the edgecompress-spark module and Apache Spark on the class"
-                        + " path; this command line has neither (see README: tune, --spark)"));
-        return provider.open(line.getOptionValue("spark"));
     }
 }

@@ -8,6 +8,7 @@ import dev.edgecompress.exporter.validation.OutputMetrics;
 import dev.edgecompress.exporter.validation.ReportWriter;
 import dev.edgecompress.exporter.validation.Validation;
 import dev.edgecompress.exporter.validation.ValidationReport;
+import dev.edgecompress.pipeline.Cluster;
 import dev.edgecompress.runtime.ExecutionProvider;
 import dev.edgecompress.runtime.Latency;
 import dev.edgecompress.runtime.SyntheticInputs;
@@ -50,6 +51,7 @@ final class ValidateCommand implements Command {
         addReportOptions(options);
         SharedOptions.addLatency(options);
         SharedOptions.addInputs(options);
+        SharedOptions.addCluster(options, "evaluate on --data");
         return SharedOptions.addGates(options);
     }
 
@@ -73,7 +75,13 @@ final class ValidateCommand implements Command {
         }
         Validation validation = Validation.of(Path.of(line.getOptionValue("reference")),
                 Path.of(line.getOptionValue("candidate")));
-        ValidationReport report = run(validation, line, SharedOptions.gates(line), err);
+        ValidationReport report;
+        try (Cluster cluster = SharedOptions.cluster(line)) {
+            if (cluster != null) {
+                validation.evaluations(cluster.evaluations());
+            }
+            report = run(validation, line, SharedOptions.gates(line), err);
+        }
         print(report, out);
         writeReports(report, line);
         return report.passed() ? ExitCode.OK : ExitCode.GATE_FAILED;

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -68,6 +69,7 @@ public final class CompressionJob {
     private boolean validate;
     private boolean sensitivity;
     private boolean fallback = true;
+    private Cluster cluster;
     private UnaryOperator<Validation> validationSettings = UnaryOperator.identity();
     private PassContext progress = PassContext.quiet();
     private Consumer<String> log = line -> { };
@@ -150,6 +152,16 @@ public final class CompressionJob {
      */
     public CompressionJob fallback(boolean enabled) {
         this.fallback = enabled;
+        return this;
+    }
+
+    /**
+     * Calibrates and validates over {@code computers}, the data split into parts whose statistics
+     * merge exactly: the numbers of a run here. Training, the fallback's per-node evaluations and
+     * latency stay here.
+     */
+    public CompressionJob cluster(Cluster computers) {
+        this.cluster = Objects.requireNonNull(computers);
         return this;
     }
 
@@ -276,6 +288,9 @@ public final class CompressionJob {
 
     private Validation validation(Compressor compressor) {
         Validation validation = validationSettings.apply(compressor.validation()).gates(gates);
+        if (cluster != null) {
+            validation.evaluations(cluster.evaluations());
+        }
         return evaluationFile == null ? validation : validation.data(evaluationFile);
     }
 
@@ -324,6 +339,9 @@ public final class CompressionJob {
         Compressor compressor = Compressor.load(input).recipe(steps).inputs(inputs).progress(progress).log(log);
         if (calibration != null) {
             compressor.calibration(calibration);
+        }
+        if (cluster != null) {
+            compressor.cluster(cluster);
         }
         if (training != null) {
             compressor.training(training.data(), training.heldOut()).stopTrainingAt(training.stopAt());

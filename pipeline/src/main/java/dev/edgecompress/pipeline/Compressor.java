@@ -62,6 +62,7 @@ public final class Compressor {
     private Path exported;
     private PassContext context = PassContext.quiet();
     private ActivationSource activations;
+    private Cluster cluster;
     private Dataset calibrationData;
     private SyntheticInputs.Overrides inputs = SyntheticInputs.Overrides.NONE;
     /** Runs models on probe inputs: the opset upgrade's check, then the written model's. */
@@ -104,6 +105,16 @@ public final class Compressor {
         requireNotRun();
         this.activations = RuntimeActivationSource.checked(model, data, CALIBRATION_BATCH);
         this.calibrationData = data;
+        return this;
+    }
+
+    /**
+     * Gathers calibration statistics over {@code computers} (their ranges are exactly the ones this
+     * process would find); other uses of the calibration data run here.
+     */
+    public Compressor cluster(Cluster computers) {
+        requireNotRun();
+        this.cluster = computers;
         return this;
     }
 
@@ -220,7 +231,8 @@ public final class Compressor {
     public List<PassPipeline.Step> run() {
         if (steps == null) {
             checkTrainingSteps();
-            PassContext runContext = activations == null ? context : context.withActivations(activations);
+            PassContext runContext = activations == null ? context : context.withActivations(cluster == null
+                    ? activations : cluster.activations(calibrationData, CALIBRATION_BATCH));
             runner = new RuntimeModelRunner(calibrationData != null ? calibrationData : training, inputs);
             runContext = runContext.withRunner(runner);
             if (training != null) {

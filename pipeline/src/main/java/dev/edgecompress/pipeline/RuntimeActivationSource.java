@@ -56,10 +56,17 @@ public final class RuntimeActivationSource implements ActivationSource {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Map<String, String> exposed = copy.outputNames();
-        byte[] bytes = copy.model();
+        collect(copy.model(), copy.outputNames(), values, batch);
+    }
+
+    /**
+     * Runs a serialized model that already exposes the values ({@link ExposedValues}): {@code exposed}
+     * maps each value named in {@code values} to the graph output that carries it.
+     */
+    public void collect(byte[] model, Map<String, String> exposed, List<String> values,
+            Consumer<Map<String, Tensor>> batch) {
         SessionConfig config = SessionConfig.defaults().withOptimization(SessionConfig.Optimization.NONE);
-        try (InferenceSession session = InferenceSession.open(bytes, config)) {
+        try (InferenceSession session = InferenceSession.open(model, config)) {
             Batches batches = data.bind(session.inputs());
             for (Batches.Batch b : batches.of(batchSize)) {
                 Map<String, Tensor> outputs = session.run(b.feeds());

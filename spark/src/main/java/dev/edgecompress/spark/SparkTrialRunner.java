@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.spark.SparkConf;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -22,10 +21,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * its trial as a thread here would ({@link TrialTask#run}), and the written model comes back to
  * the driver, where the search times and keeps it. The same seed gives the same trials as
  * {@link TrialRunner#local}: a trial reads only its files and its recipe.
- *
- * <p>Owns the Spark context: close it.
  */
-public final class SparkTrialRunner implements TrialRunner {
+final class SparkTrialRunner implements TrialRunner {
 
     /** A trial and the model it wrote (null when it wrote none), as an executor sends them back. */
     record Outcome(Trial trial, byte[] model) implements Serializable {
@@ -34,11 +31,8 @@ public final class SparkTrialRunner implements TrialRunner {
     private final JavaSparkContext spark;
     private final Set<String> shipped = new HashSet<>();
 
-    /** Connects to {@code master} ({@code local[2]}, {@code spark://host:7077}). */
-    public SparkTrialRunner(String master) {
-        this.spark = new JavaSparkContext(new SparkConf().setMaster(master).setAppName("edgecompress tune")
-                .set("spark.ui.enabled", "false").set("spark.task.maxFailures", "1"));
-        spark.setLogLevel("WARN");
+    SparkTrialRunner(JavaSparkContext spark) {
+        this.spark = spark;
     }
 
     @Override
@@ -79,19 +73,6 @@ public final class SparkTrialRunner implements TrialRunner {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    @Override
-    public void close() {
-        spark.close();
-    }
-
-    /** What the command line's {@code --spark MASTER} finds through {@link java.util.ServiceLoader}. */
-    public static final class Provider implements TrialRunner.Provider {
-        @Override
-        public TrialRunner open(String master) {
-            return new SparkTrialRunner(master);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.data.DataFormatException;
 import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.runtime.Evaluation;
+import dev.edgecompress.runtime.EvaluationRunner;
 import dev.edgecompress.runtime.ExecutionProvider;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Latency;
@@ -58,6 +59,7 @@ public final class Validation {
     private List<ExecutionProvider> providers = List.of(ExecutionProvider.CPU);
     private List<Integer> latencyBatches = List.of(1, 64);
     private int evaluationBatch = 64;
+    private EvaluationRunner evaluations;
     private Latency.Plan plan = Latency.Plan.defaults();
     private boolean measureLatency = true;
     private SessionConfig session = SessionConfig.defaults();
@@ -110,6 +112,15 @@ public final class Validation {
             throw new IllegalArgumentException("evaluation batch size must be positive");
         }
         this.evaluationBatch = size;
+        return this;
+    }
+
+    /**
+     * Evaluates the data's batches with {@code runner} (split over a cluster) rather than in this
+     * process; the numbers are the same. Latency is always timed here.
+     */
+    public Validation evaluations(EvaluationRunner runner) {
+        this.evaluations = Objects.requireNonNull(runner);
         return this;
     }
 
@@ -177,7 +188,9 @@ public final class Validation {
             try (InferenceSession ref = InferenceSession.open(reference, config);
                     InferenceSession cand = InferenceSession.open(candidate, config)) {
                 if (data != null && metrics == null) {
-                    Evaluation.Result result = Evaluation.run(ref, cand, data, evaluationBatch, progress);
+                    Evaluation.Result result = evaluations == null
+                            ? Evaluation.run(ref, cand, data, evaluationBatch, progress)
+                            : evaluations.evaluate(reference, candidate, config, data, evaluationBatch, progress);
                     metrics = metrics(result, data.hasLabels());
                     referenceStats = referenceStats.withAccuracy(data.hasLabels() ? result.referenceAccuracy() : 1.0);
                     candidateStats = candidateStats.withAccuracy(data.hasLabels() ? result.candidateAccuracy()

@@ -12,8 +12,8 @@ import java.util.concurrent.Future;
 /**
  * Where a round of trials runs. Each trial's model ends up in {@code directory} as
  * {@code trial-N.onnx} (N its number) on this machine, where the search times and keeps it.
- * {@link #local} runs them on threads here; a cluster runner (the {@code edgecompress-spark}
- * module, found through {@link Provider}) runs them on executors and brings the models back.
+ * {@link #local} runs them on threads here; a {@link dev.edgecompress.pipeline.Cluster}'s runner
+ * runs them on its executors and brings the models back.
  */
 public interface TrialRunner extends AutoCloseable {
 
@@ -58,14 +58,5 @@ public interface TrialRunner extends AutoCloseable {
                 pool.shutdownNow();
             }
         };
-    }
-
-    /**
-     * Makes runners for a cluster named by a master URL ({@code local[2]}, {@code spark://host:7077});
-     * found with {@link java.util.ServiceLoader}, so that the command line needs no cluster library
-     * unless one is on the class path.
-     */
-    interface Provider {
-        TrialRunner open(String master);
     }
 }
