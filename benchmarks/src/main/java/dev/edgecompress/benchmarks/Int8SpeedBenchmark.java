@@ -53,16 +53,15 @@ public final class Int8SpeedBenchmark {
                 Map<String, Tensor> feeds = SyntheticInputs.of(sessions.get(0).get(0).inputs(),
                         SyntheticInputs.Overrides.NONE, batch, 7);
                 List<Map<String, Tensor>> allFeeds = sessions.stream().map(s -> feeds).toList();
-                List<Latency.Stats> stats = Latency.measurePools(sessions, allFeeds, Latency.Plan.defaults(),
+                Latency.Timings timings = Latency.timePools(sessions, allFeeds, Latency.Plan.defaults(),
                         Progress.NONE);
-                Latency.Stats reference = stats.get(0);
                 for (int m = 0; m < models.size(); m++) {
-                    Latency.Stats s = stats.get(m);
+                    Latency.Stats s = timings.stats(m);
+                    Latency.Speedup speedup = timings.speedup(0, m);
                     System.out.println(String.format(Locale.ROOT,
                             "%s batch=%d model=%s median_ms=%.4f speedup=%.3f low=%.3f high=%.3f runs=%d",
-                            models.get(0).getFileName(), batch, labels.get(m), s.medianMs(),
-                            reference.medianMs() / s.medianMs(), reference.medianLowMs() / s.medianHighMs(),
-                            reference.medianHighMs() / s.medianLowMs(), s.runs()));
+                            models.get(0).getFileName(), batch, labels.get(m), s.medianMs(), speedup.median(),
+                            speedup.low(), speedup.high(), s.runs()));
                 }
             }
         } finally {

@@ -216,11 +216,9 @@ final class KeepFaster {
             for (int batch : sample > LARGE_SAMPLE ? LARGE_BATCHES : BATCHES) {
                 Map<String, Tensor> feeds = batch == 1 ? one
                         : SyntheticInputs.feeds(data, a.inputs(), overrides, batch, 17);
-                List<Latency.Stats> stats = Latency.measure(List.of(a, b), List.of(feeds, feeds), PLAN, Progress.NONE);
-                Latency.Stats s = stats.get(0);
-                Latency.Stats t = stats.get(1);
-                speedups.putIfAbsent(SyntheticInputs.batchOf(feeds), new double[] {s.medianMs() / t.medianMs(),
-                    s.medianLowMs() / t.medianHighMs(), s.medianHighMs() / t.medianLowMs()});
+                Latency.Speedup s = Latency.timePools(List.of(List.of(a), List.of(b)), List.of(feeds, feeds), PLAN,
+                        Progress.NONE).speedup(0, 1);
+                speedups.putIfAbsent(SyntheticInputs.batchOf(feeds), new double[] {s.median(), s.low(), s.high()});
             }
         } catch (DataFormatException e) {
             throw new IllegalStateException("the data no longer fit the model: " + e.getMessage(), e);

@@ -13,7 +13,8 @@ import java.util.Map;
  * time rather than a fixed number of runs keeps the median of a 40-microsecond model as stable as
  * that of a 40-millisecond one; and rounds go on, up to the plan's longest time, until every
  * median's 95% confidence interval is narrower than {@link #TARGET_WIDTH} of it (distribution-free:
- * the order statistics around the median that a binomial bound gives). Sessions timed this way
+ * the order statistics around the median that a binomial bound gives); with several models, until
+ * every speedup against the first is known that well ({@link Speedup}). Sessions timed this way
  * should not spin ({@link SessionConfig#withoutSpinning()}).
  */
 public final class Latency {
@@ -63,26 +64,113 @@ public final class Latency {
 
         /** The statistics of run times in nanoseconds. */
         public static Stats of(long[] nanos) {
-            long[] sorted = nanos.clone();
-            Arrays.sort(sorted);
+            double[] sorted = Arrays.stream(nanos).mapToDouble(n -> n / 1e6).sorted().toArray();
             int[] interval = medianInterval(sorted.length);
-            return new Stats(sorted.length, percentile(sorted, 0.5) / 1e6, percentile(sorted, 0.9) / 1e6,
-                    Arrays.stream(sorted).average().orElse(Double.NaN) / 1e6, sorted[0] / 1e6,
-                    sorted[interval[0]] / 1e6, sorted[interval[1]] / 1e6);
+            return new Stats(sorted.length, percentile(sorted, 0.5), percentile(sorted, 0.9),
+                    Arrays.stream(sorted).average().orElse(Double.NaN), sorted[0], sorted[interval[0]],
+                    sorted[interval[1]]);
         }
 
         /** The interval's width relative to the median. */
         public double relativeWidth() {
             return (medianHighMs - medianLowMs) / medianMs;
         }
+    }
 
-        /** Linear interpolation between closest ranks. */
-        private static double percentile(long[] sorted, double q) {
-            double rank = q * (sorted.length - 1);
-            int low = (int) Math.floor(rank);
-            int high = (int) Math.ceil(rank);
-            return sorted[low] + (rank - low) * (sorted[high] - sorted[low]);
+    /**
+     * How much faster a candidate ran than a reference timed side by side: in each round, the
+     * reference's mean run time over the candidate's; the median of those ratios, with its 95%
+     * confidence interval. Runs of one round are microseconds apart, so whatever slows the machine
+     * for a while (another process, the clock, a collector) falls on both sides of a ratio and
+     * cancels, where it moves the two medians of a ratio of medians by different amounts
+     * (docs/BENCHMARKS.md, latency method).
+     */
+    public record Speedup(double median, double low, double high, int rounds) {
+
+        /** The interval's width relative to the median. */
+        public double relativeWidth() {
+            return (high - low) / median;
         }
+
+        static Speedup of(double[] ratios) {
+            double[] sorted = ratios.clone();
+            Arrays.sort(sorted);
+            int[] interval = medianInterval(sorted.length);
+            return new Speedup(percentile(sorted, 0.5), sorted[interval[0]], sorted[interval[1]], sorted.length);
+        }
+    }
+
+    /**
+     * The run times, in nanoseconds, of pools of sessions timed side by side. Each round adds one run
+     * of every session of every pool, so the runs of pool {@code p} in round {@code r} are
+     * {@code times.get(p)[r * sessions.get(p) ...]}, the next {@code sessions.get(p)} of them.
+     *
+     * @param times each pool's run times, round after round
+     * @param sessions each pool's number of sessions
+     */
+    public record Timings(List<long[]> times, List<Integer> sessions) {
+
+        public Timings {
+            times = List.copyOf(times);
+            sessions = List.copyOf(sessions);
+            if (times.size() != sessions.size()) {
+                throw new IllegalArgumentException(times.size() + " pools of times for " + sessions.size() + " pools");
+            }
+        }
+
+        /** The statistics of pool {@code p}'s runs. */
+        public Stats stats(int p) {
+            return Stats.of(times.get(p));
+        }
+
+        /** The rounds every pool completed. */
+        public int rounds() {
+            int rounds = Integer.MAX_VALUE;
+            for (int p = 0; p < times.size(); p++) {
+                rounds = Math.min(rounds, times.get(p).length / sessions.get(p));
+            }
+            return rounds;
+        }
+
+        /** Pool {@code candidate}'s speedup over pool {@code reference}, round by round. */
+        public Speedup speedup(int reference, int candidate) {
+            double[] ratios = new double[rounds()];
+            for (int r = 0; r < ratios.length; r++) {
+                ratios[r] = roundMean(reference, r) / roundMean(candidate, r);
+            }
+            return Speedup.of(ratios);
+        }
+
+        private double roundMean(int p, int round) {
+            int n = sessions.get(p);
+            long sum = 0;
+            for (int k = 0; k < n; k++) {
+                sum += times.get(p)[round * n + k];
+            }
+            return (double) sum / n;
+        }
+
+        /** These rounds followed by {@code later}'s, of the same pools timed again. */
+        public Timings append(Timings later) {
+            if (!later.sessions.equals(sessions)) {
+                throw new IllegalArgumentException("pools of " + later.sessions + " sessions after " + sessions);
+            }
+            List<long[]> all = new ArrayList<>();
+            for (int p = 0; p < times.size(); p++) {
+                long[] joined = Arrays.copyOf(times.get(p), times.get(p).length + later.times.get(p).length);
+                System.arraycopy(later.times.get(p), 0, joined, times.get(p).length, later.times.get(p).length);
+                all.add(joined);
+            }
+            return new Timings(all, sessions);
+        }
+    }
+
+    /** Linear interpolation between closest ranks. */
+    private static double percentile(double[] sorted, double q) {
+        double rank = q * (sorted.length - 1);
+        int low = (int) Math.floor(rank);
+        int high = (int) Math.ceil(rank);
+        return sorted[low] + (rank - low) * (sorted[high] - sorted[low]);
     }
 
     private Latency() {
@@ -99,13 +187,16 @@ public final class Latency {
         return new int[] {low, high};
     }
 
-    /** Whether every pool's median is known to {@link #TARGET_WIDTH} (checked every 64 rounds). */
-    private static boolean narrow(long[][] times, int[] counts, int done) {
-        if (done % 64 != 0) {
-            return false;
+    /**
+     * Whether what the timing is for is known to {@link #TARGET_WIDTH}: one pool's median, or every
+     * pool's speedup against the first.
+     */
+    private static boolean narrow(Timings timings) {
+        if (timings.times().size() == 1) {
+            return timings.stats(0).relativeWidth() <= TARGET_WIDTH;
         }
-        for (int p = 0; p < times.length; p++) {
-            if (Stats.of(Arrays.copyOf(times[p], counts[p])).relativeWidth() > TARGET_WIDTH) {
+        for (int p = 1; p < timings.times().size(); p++) {
+            if (timings.speedup(0, p).relativeWidth() > TARGET_WIDTH) {
                 return false;
             }
         }
@@ -126,11 +217,11 @@ public final class Latency {
      */
     public static List<Stats> measurePools(List<List<InferenceSession>> pools, List<Map<String, Tensor>> feeds,
             Plan plan, Progress progress) {
-        return timePools(pools, feeds, plan, progress).stream().map(Stats::of).toList();
+        return timePools(pools, feeds, plan, progress).times().stream().map(Stats::of).toList();
     }
 
-    /** The run times, in nanoseconds, of each pool, as {@link #measurePools} times them. */
-    public static List<long[]> timePools(List<List<InferenceSession>> pools, List<Map<String, Tensor>> feeds,
+    /** The run times of each pool, as {@link #measurePools} times them. */
+    public static Timings timePools(List<List<InferenceSession>> pools, List<Map<String, Tensor>> feeds,
             Plan plan, Progress progress) {
         List<InferenceSession> sessions = new ArrayList<>();
         List<Integer> poolOf = new ArrayList<>();
@@ -157,8 +248,8 @@ public final class Latency {
         while (true) {
             long now = System.nanoTime();
             // With no time asked for (--time 0), the runs asked for are enough, however wide the interval.
-            boolean enough = done >= plan.runs() && now >= minEnd && (plan.minSeconds() == 0 || narrow(times, counts,
-                    done));
+            boolean enough = done >= plan.runs() && now >= minEnd && (plan.minSeconds() == 0
+                    || done % 64 == 0 && narrow(timings(times, counts, pools)));
             boolean outOfTime = done >= 5 && now >= maxEnd;
             if (enough || outOfTime || done == MAX_ROUNDS) {
                 break;
@@ -177,10 +268,14 @@ public final class Latency {
             done++;
             progress.update("timing", Math.min(done, plan.runs()), plan.runs());
         }
-        List<long[]> result = new ArrayList<>();
+        return timings(times, counts, pools);
+    }
+
+    private static Timings timings(long[][] times, int[] counts, List<List<InferenceSession>> pools) {
+        List<long[]> filled = new ArrayList<>();
         for (int p = 0; p < pools.size(); p++) {
-            result.add(Arrays.copyOf(times[p], counts[p]));
+            filled.add(Arrays.copyOf(times[p], counts[p]));
         }
-        return result;
+        return new Timings(filled, pools.stream().map(List::size).toList());
     }
 }

@@ -250,36 +250,28 @@ public final class Validation {
         Map<String, Tensor> candFeeds = cand.inputs().equals(ref.inputs()) ? refFeeds
                 : SyntheticInputs.feeds(data, cand.inputs(), inputs, batch, 7);
         int actualBatch = SyntheticInputs.batchOf(refFeeds);
-        List<long[]> times;
+        Latency.Timings timings;
         if (!pooled) {
-            times = Latency.timePools(List.of(List.of(ref), List.of(cand)), List.of(refFeeds, candFeeds), plan,
+            timings = Latency.timePools(List.of(List.of(ref), List.of(cand)), List.of(refFeeds, candFeeds), plan,
                     progress);
         } else {
-            times = new ArrayList<>(List.of(new long[0], new long[0]));
+            timings = null;
             Latency.Plan block = plan.dividedBy(BLOCKS);
             for (int b = 0; b < BLOCKS; b++) {
                 // Opened in turn, the first model alternating from block to block.
                 try (SessionPool pool = SessionPool.open(List.of(reference, candidate), config, SESSIONS_PER_MODEL,
                         b % 2)) {
-                    List<long[]> blockTimes = Latency.timePools(List.of(pool.sessions(0), pool.sessions(1)),
+                    Latency.Timings blockTimings = Latency.timePools(List.of(pool.sessions(0), pool.sessions(1)),
                             List.of(refFeeds, candFeeds), block, progress);
-                    for (int m = 0; m < 2; m++) {
-                        times.set(m, concat(times.get(m), blockTimes.get(m)));
-                    }
+                    timings = timings == null ? blockTimings : timings.append(blockTimings);
                 }
             }
         }
-        List<Latency.Stats> stats = times.stream().map(Latency.Stats::of).toList();
-        Latency.Stats r = stats.get(0);
-        Latency.Stats c = stats.get(1);
+        Latency.Stats r = timings.stats(0);
+        Latency.Stats c = timings.stats(1);
+        Latency.Speedup speedup = timings.speedup(0, 1);
         return new LatencyRow(ep.id(), actualBatch, r.runs(), r.medianMs(), r.p90Ms(), c.medianMs(), c.p90Ms(),
-                r.medianMs() / c.medianMs(), r.medianLowMs() / c.medianHighMs(), r.medianHighMs() / c.medianLowMs());
-    }
-
-    private static long[] concat(long[] a, long[] b) {
-        long[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
+                speedup.median(), speedup.low(), speedup.high());
     }
 
     private static List<GateResult> check(Gate gate, ModelStats reference, ModelStats candidate,
