@@ -91,7 +91,8 @@ final class CompressCommand implements Command {
                                 + "[,epochs=N,lr=X,...] (quantization-aware training on --train, as --finetune takes"
                                 + " it, then static QDQ with the trained ranges; default epochs=2,lr=0.00001);"
                                 + " static,keep_faster=1 leaves float the weighted nodes whose int8 form runs slower on"
-                                + " ONNX Runtime, measured at batch 1 and 64; fuse=0 keeps attention, LayerNorm and GELU"
+                                + " ONNX Runtime at the --batch sizes (default 1 and 64, 1 and 8 for large inputs):"
+                                + " float where faster at one and slower at none; fuse=0 keeps attention, LayerNorm and GELU"
                                 + " as standard ONNX operators instead of ONNX Runtime's fused kernels;"
                                 + " fp16[,keep_io=0][,compute=fp32]: float16 weights and arithmetic, float32 inputs and"
                                 + " outputs unless keep_io=0, reductions and softmax kept float32 (--exclude adds node"
@@ -148,6 +149,7 @@ final class CompressCommand implements Command {
                 .evaluationData(SharedOptions.path(line, "data")).device(trainingDevice(line))
                 .checkpoints(SharedOptions.path(line, "checkpoint"))
                 .inputs(SharedOptions.inputs(line)).export(exportOptions(line))
+                .latencyBatches(line.hasOption("batch") ? validation.batches() : null)
                 .validate(line.hasOption("report") || line.hasOption("markdown") || line.hasOption("junit"))
                 .sensitivity(line.hasOption("sensitivity"))
                 .validation(v -> validation.apply(v, err))

@@ -140,6 +140,20 @@ class CompressCommandTest {
     }
 
     @Test
+    void keepFasterTimesAtTheBatchSizesGiven() throws Exception {
+        Path report = dir.resolve("report.json");
+        ExitCode code = cli.run("compress", MLP, "-o", dir.resolve("int8.onnx").toString(), "--quantize",
+                "static,keep_faster=1", "--calib", TestModels.model("fashion_mnist_calib_512.npz").toString(),
+                "--batch", "2", "--time", "0", "--runs", "5", "--report", report.toString());
+
+        assertEquals(ExitCode.OK, code, cli.stderr());
+        String steps = Json.mapper().readTree(Files.readString(report)).get("steps").toString();
+        assertTrue(steps.contains("keep_faster_trials"), steps);
+        assertTrue(steps.contains(": batch 2 "), steps);
+        assertFalse(steps.contains("batch 1 ") || steps.contains("batch 64"), "--batch 2 alone: " + steps);
+    }
+
+    @Test
     void aFallbackThatEndsAllFloatSaysSo() throws Exception {
         Path report = dir.resolve("report.json");
         ExitCode code = cli.run("compress", MLP, "-o", dir.resolve("int8.onnx").toString(), "--quantize", "static",

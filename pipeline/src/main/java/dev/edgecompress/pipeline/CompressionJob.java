@@ -65,6 +65,7 @@ public final class CompressionJob {
     private TrainingDevice device;
     private Path checkpoints;
     private SyntheticInputs.Overrides inputs = SyntheticInputs.Overrides.NONE;
+    private List<Integer> latencyBatches;
     private ExportOptions exportOptions = ExportOptions.defaults();
     private boolean validate;
     private boolean sensitivity;
@@ -120,6 +121,12 @@ public final class CompressionJob {
     /** A directory for resume-safe training checkpoints ({@link Compressor#checkpoints}). */
     public CompressionJob checkpoints(Path directory) {
         this.checkpoints = directory;
+        return this;
+    }
+
+    /** The batch sizes the model will run at, which keep_faster times ({@link Compressor#latencyBatches}). */
+    public CompressionJob latencyBatches(List<Integer> sizes) {
+        this.latencyBatches = sizes;
         return this;
     }
 
@@ -339,6 +346,9 @@ public final class CompressionJob {
         Compressor compressor = Compressor.load(input).recipe(steps).inputs(inputs).progress(progress).log(log);
         if (calibration != null) {
             compressor.calibration(calibration);
+        }
+        if (latencyBatches != null) {
+            compressor.latencyBatches(latencyBatches);
         }
         if (cluster != null) {
             compressor.cluster(cluster);

@@ -54,6 +54,8 @@ public final class Compressor {
     /** The quantize step that keeps float what int8 slows down, and its pass; null when none asks. */
     private Step.Quantize keepFaster;
     private Pass keepFasterPass;
+    /** The batch sizes keep_faster times at; null for its default. */
+    private List<Integer> latencyBatches;
     /** How the training steps added train, checked against the data given before any pass runs. */
     private final List<FineTuneConfig> trainings = new ArrayList<>();
     /** Whether a cluster step came before: training after it keeps the shared values. */
@@ -125,6 +127,20 @@ public final class Compressor {
     public Compressor inputs(SyntheticInputs.Overrides overrides) {
         requireNotRun();
         this.inputs = overrides;
+        return this;
+    }
+
+    /**
+     * The batch sizes the model will run at, where a quantize step with {@code keep_faster} times
+     * int8 against float: a node stays float when that is faster at one of them and slower at none.
+     * Without this call, 1 and 64 (1 and 8 for samples of more than 65,536 values).
+     */
+    public Compressor latencyBatches(List<Integer> sizes) {
+        requireNotRun();
+        if (sizes.isEmpty() || sizes.stream().anyMatch(b -> b < 1)) {
+            throw new SettingException("batch", "needs positive batch sizes, got " + sizes);
+        }
+        this.latencyBatches = List.copyOf(sizes);
         return this;
     }
 
@@ -245,7 +261,7 @@ public final class Compressor {
             List<Pass> all = withCleanup(passes);
             steps = keepFaster == null ? new PassPipeline(all).run(model, runContext)
                     : new KeepFaster(all, keepFasterPass, keepFaster, runContext,
-                            calibrationData != null ? calibrationData : training, inputs).run(model);
+                            calibrationData != null ? calibrationData : training, inputs, latencyBatches).run(model);
         }
         return steps;
     }

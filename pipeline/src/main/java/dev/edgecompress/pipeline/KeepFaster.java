@@ -33,8 +33,8 @@ import java.util.Set;
  * Quantization that keeps float where int8 runs slower ({@code keep_faster}), measured: the
  * passes before the quantize step run once; from that model, the quantize step and the passes
  * after it run again for each candidate set of float nodes, and the result is timed against the
- * best so far in one ONNX Runtime process (sessions alternating, spinning off) at batch 1 and 64
- * (8 for large inputs).
+ * best so far in one ONNX Runtime process (sessions alternating, spinning off) at the batch sizes
+ * the model will run at: those given, else 1 and 64 (1 and 8 for large inputs).
  * First each weighted op type is tried in float as a whole (ONNX Runtime's int8 kernels for small
  * convolutions can be several times slower than its float ones), then each weighted node, largest
  * first. A candidate is kept only when it is faster at one batch by more than the timing's noise
@@ -43,7 +43,7 @@ import java.util.Set;
 final class KeepFaster {
 
     /**
-     * The batch sizes timed: 1 and 64, as validation times them by default, or 1 and 8 for inputs
+     * The batch sizes timed when none are given: 1 and 64, as validation times them by default, or 1 and 8 for inputs
      * of more than {@link #LARGE_SAMPLE} values a sample (a 224 x 224 image), whose batch of 64
      * would take seconds a run.
      */
@@ -73,11 +73,17 @@ final class KeepFaster {
     /**
      * @param passes every pass of the run, the quantize step's among them
      * @param data samples to time on (their first ones), or null for made-up inputs
+     * @param batches the batch sizes to time at, or null for {@link #defaultBatches}
      */
     KeepFaster(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Dataset data,
-            SyntheticInputs.Overrides overrides) {
+            SyntheticInputs.Overrides overrides, List<Integer> batches) {
         this(passes, quantizePass, quantize, context, (best, trial, floatNodes) -> compare(best, trial, data,
-                overrides));
+                overrides, batches));
+    }
+
+    /** 1 and 64, or 1 and 8 where a sample has more than {@link #LARGE_SAMPLE} values. */
+    static List<Integer> defaultBatches(long sampleValues) {
+        return sampleValues > LARGE_SAMPLE ? LARGE_BATCHES : BATCHES;
     }
 
     KeepFaster(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Timing timing) {
@@ -206,14 +212,15 @@ final class KeepFaster {
     }
 
     /** {@code trial}'s speed against {@code best}'s, timed alternately in one ONNX Runtime process. */
-    private static Comparison compare(byte[] best, byte[] trial, Dataset data, SyntheticInputs.Overrides overrides) {
+    private static Comparison compare(byte[] best, byte[] trial, Dataset data, SyntheticInputs.Overrides overrides,
+            List<Integer> batches) {
         SessionConfig config = SessionConfig.defaults().withoutSpinning();
         Map<Integer, double[]> speedups = new LinkedHashMap<>();
         try (InferenceSession a = InferenceSession.open(best, config);
                 InferenceSession b = InferenceSession.open(trial, config)) {
             Map<String, Tensor> one = SyntheticInputs.feeds(data, a.inputs(), overrides, 1, 17);
             long sample = one.values().stream().mapToLong(Tensor::elementCount).sum();
-            for (int batch : sample > LARGE_SAMPLE ? LARGE_BATCHES : BATCHES) {
+            for (int batch : batches != null ? batches : defaultBatches(sample)) {
                 Map<String, Tensor> feeds = batch == 1 ? one
                         : SyntheticInputs.feeds(data, a.inputs(), overrides, batch, 17);
                 Latency.Speedup s = Latency.timePools(List.of(List.of(a), List.of(b)), List.of(feeds, feeds), PLAN,

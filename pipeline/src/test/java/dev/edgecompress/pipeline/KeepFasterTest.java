@@ -1,6 +1,7 @@
 package dev.edgecompress.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,20 +56,32 @@ class KeepFasterTest {
     }
 
     private static List<PassPipeline.Step> run(Model model, KeepFaster.Timing timing) throws Exception {
+        Step.Quantize quantize = keepFasterStep();
+        Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
+        return new KeepFaster(passes(quantizePass), quantizePass, quantize, context(model), timing).run(model);
+    }
+
+    private static Step.Quantize keepFasterStep() {
+        return (Step.Quantize) StepParser.parse("quantize", Map.of("mode", "static", "keep_faster", true));
+    }
+
+    private static List<Pass> passes(Pass quantizePass) {
+        List<Pass> passes = new ArrayList<>(List.of(quantizePass));
+        passes.addAll(dev.edgecompress.passes.Cleanup.passes());
+        return passes;
+    }
+
+    private static Dataset samples() throws Exception {
         Random random = new Random(5);
         float[] samples = new float[64 * 4];
         for (int i = 0; i < samples.length; i++) {
             samples[i] = (float) random.nextGaussian();
         }
-        Dataset data = Dataset.of(Path.of("samples.npz"), Map.of("x", Tensor.ofFloats(new long[] {64, 4}, samples)),
-                null);
-        Step.Quantize quantize = (Step.Quantize) StepParser.parse("quantize", Map.of("mode", "static",
-                "keep_faster", true));
-        Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
-        List<Pass> passes = new ArrayList<>(List.of(quantizePass));
-        passes.addAll(dev.edgecompress.passes.Cleanup.passes());
-        PassContext context = PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, data, 64));
-        return new KeepFaster(passes, quantizePass, quantize, context, timing).run(model);
+        return Dataset.of(Path.of("samples.npz"), Map.of("x", Tensor.ofFloats(new long[] {64, 4}, samples)), null);
+    }
+
+    private static PassContext context(Model model) throws Exception {
+        return PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, samples(), 64));
     }
 
     private static Node node(Model model, String name) {
@@ -120,6 +133,29 @@ class KeepFasterTest {
         assertTrue(quantize.warnings().get(0).contains("left every weighted node float (MatMul): their int8 forms ran"
                 + " slower than float"), quantize.warnings().toString());
         assertTrue(model.graph().nodes().stream().noneMatch(n -> n.opType().equals("QuantizeLinear")));
+    }
+
+    @Test
+    void timesOnONNXRuntimeAtTheBatchSizesGivenOnly() throws Exception {
+        Model model = model();
+        Step.Quantize quantize = keepFasterStep();
+        Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
+        List<PassPipeline.Step> steps = new KeepFaster(passes(quantizePass), quantizePass, quantize, context(model),
+                samples(), dev.edgecompress.runtime.SyntheticInputs.Overrides.NONE, List.of(3)).run(model);
+
+        @SuppressWarnings("unchecked")
+        List<String> trials = (List<String>) steps.get(0).changed().get("keep_faster_trials");
+        assertFalse(trials.isEmpty());
+        for (String trial : trials) {
+            assertTrue(trial.matches("\\w+: batch 3 \\d+\\.\\d\\dx \\(\\d+\\.\\d\\d-\\d+\\.\\d\\d\\)(, kept)?"),
+                    "timed at batch 3 alone: " + trial);
+        }
+    }
+
+    @Test
+    void defaultBatchSizesAre1And64Or1And8ForLargeSamples() {
+        assertEquals(List.of(1, 64), KeepFaster.defaultBatches(28 * 28));
+        assertEquals(List.of(1, 8), KeepFaster.defaultBatches(3 * 224 * 224));
     }
 
     @Test
