@@ -10,6 +10,7 @@ import dev.edgecompress.pipeline.RecipeException;
 import dev.edgecompress.runtime.InferenceException;
 import java.io.File;
 import java.io.IOException;
+import java.util.List;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
@@ -49,6 +50,13 @@ public final class CompressMojo extends AbstractMojo {
     @Parameter
     private File data;
 
+    /**
+     * Batch sizes the model will run at, comma-separated: validation times them, and a quantize
+     * step with keep_faster keeps float what int8 slows at them (default 1 and 64).
+     */
+    @Parameter
+    private String batch;
+
     @Parameter(defaultValue = "${project.build.directory}/edgecompress-reports")
     private File reportDirectory;
 
@@ -67,6 +75,10 @@ public final class CompressMojo extends AbstractMojo {
             }
             if (data != null) {
                 job.evaluationData(data.toPath());
+            }
+            if (batch != null) {
+                List<Integer> sizes = BatchSizes.parse(batch);
+                job.latencyBatches(sizes).validation(v -> v.latencyBatches(sizes));
             }
             result = job.run();
         } catch (ModelFormatException | DataFormatException | RecipeException | SettingException

@@ -99,7 +99,7 @@ public final class VerifyMojo extends AbstractMojo {
         ValidationReport report;
         try {
             Validation validation = Validation.of(reference.toPath(), candidate.toPath())
-                    .providers(providers()).latencyBatches(batches()).gates(gates);
+                    .providers(providers()).latencyBatches(BatchSizes.parse(batch)).gates(gates);
             if (data != null) {
                 validation.data(data.toPath());
             }
@@ -124,22 +124,5 @@ public final class VerifyMojo extends AbstractMojo {
             }
         }
         return providers;
-    }
-
-    private List<Integer> batches() throws MojoFailureException {
-        List<Integer> sizes = new ArrayList<>();
-        for (String part : batch.split(",")) {
-            try {
-                int size = Integer.parseInt(part.trim());
-                if (size < 1) {
-                    throw new NumberFormatException();
-                }
-                sizes.add(size);
-            } catch (NumberFormatException e) {
-                throw new MojoFailureException("batch: must be positive whole numbers, comma-separated, got '" + batch
-                        + "'");
-            }
-        }
-        return sizes;
     }
 }
