@@ -63,6 +63,10 @@ class CompressorTest {
     @Test
     void misuseIsRefused() throws Exception {
         Compressor compressor = Compressor.load(MLP).prune("l1", 0.5);
+        dev.edgecompress.ir.SettingException noSizes = assertThrows(dev.edgecompress.ir.SettingException.class,
+                () -> compressor.latencyBatches(List.of()));
+        assertEquals("batch", noSizes.field());
+        assertThrows(dev.edgecompress.ir.SettingException.class, () -> compressor.latencyBatches(List.of(1, 0)));
         assertThrows(IllegalStateException.class, compressor::validation);
         compressor.run();
         assertThrows(IllegalStateException.class, () -> compressor.prune("l1", 0.9));
