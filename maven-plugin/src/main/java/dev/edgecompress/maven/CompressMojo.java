@@ -10,7 +10,6 @@ import dev.edgecompress.pipeline.RecipeException;
 import dev.edgecompress.runtime.InferenceException;
 import java.io.File;
 import java.io.IOException;
-import java.util.List;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
@@ -77,8 +76,7 @@ public final class CompressMojo extends AbstractMojo {
                 job.evaluationData(data.toPath());
             }
             if (batch != null) {
-                List<Integer> sizes = BatchSizes.parse(batch);
-                job.latencyBatches(sizes).validation(v -> v.latencyBatches(sizes));
+                job.latencyBatches(BatchSizes.parse(batch));
             }
             result = job.run();
         } catch (ModelFormatException | DataFormatException | RecipeException | SettingException

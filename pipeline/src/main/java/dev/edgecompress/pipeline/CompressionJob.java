@@ -124,7 +124,10 @@ public final class CompressionJob {
         return this;
     }
 
-    /** The batch sizes the model will run at, which keep_faster times ({@link Compressor#latencyBatches}). */
+    /**
+     * The batch sizes the model will run at: keep_faster and validation time them
+     * ({@link Compressor#latencyBatches}).
+     */
     public CompressionJob latencyBatches(List<Integer> sizes) {
         this.latencyBatches = sizes;
         return this;

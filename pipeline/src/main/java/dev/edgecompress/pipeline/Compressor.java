@@ -131,9 +131,10 @@ public final class Compressor {
     }
 
     /**
-     * The batch sizes the model will run at, where a quantize step with {@code keep_faster} times
-     * int8 against float: a node stays float when that is faster at one of them and slower at none.
-     * Without this call, 1 and 64 (1 and 8 for samples of more than 65,536 values).
+     * The batch sizes the model will run at: where a quantize step with {@code keep_faster} times
+     * int8 against float (a node stays float when that is faster at one of them and slower at none;
+     * without this call at 1 and 64, or 1 and 8 for samples of more than 65,536 values), and where
+     * {@link #validation} times the result.
      */
     public Compressor latencyBatches(List<Integer> sizes) {
         requireNotRun();
@@ -361,12 +362,16 @@ public final class Compressor {
         return validation().data(data).gates(gates).run().withSteps(run());
     }
 
-    /** A validation of the exported model against the original, to configure further. */
+    /**
+     * A validation of the exported model against the original, timed at {@link #latencyBatches}
+     * when given, to configure further.
+     */
     public Validation validation() {
         if (exported == null) {
             throw new IllegalStateException("export the model before validating it");
         }
-        return Validation.of(source, exported);
+        Validation validation = Validation.of(source, exported);
+        return latencyBatches == null ? validation : validation.latencyBatches(latencyBatches);
     }
 
     private void requireNotRun() {
