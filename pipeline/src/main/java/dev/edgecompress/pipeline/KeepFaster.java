@@ -43,9 +43,9 @@ import java.util.Set;
 final class KeepFaster {
 
     /**
-     * The batch sizes timed when none are given: 1 and 64, as validation times them by default, or 1 and 8 for inputs
-     * of more than {@link #LARGE_SAMPLE} values a sample (a 224 x 224 image), whose batch of 64
-     * would take seconds a run.
+     * The batch sizes timed when none are given: 1 and 64, as validation times them by default, or
+     * 1 and 8 for inputs of more than {@link #LARGE_SAMPLE} values a sample (a 224 x 224 image),
+     * whose batch of 64 would take seconds a run.
      */
     static final List<Integer> BATCHES = List.of(1, 64);
     static final List<Integer> LARGE_BATCHES = List.of(1, 8);
