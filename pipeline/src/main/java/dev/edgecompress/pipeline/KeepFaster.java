@@ -36,9 +36,9 @@ import java.util.Set;
  * best so far in one ONNX Runtime process (sessions alternating, spinning off) at the batch sizes
  * the model will run at: those given, else 1 and 64 (1 and 8 for large inputs).
  * First each weighted op type is tried in float as a whole (ONNX Runtime's int8 kernels for small
- * convolutions can be several times slower than its float ones), then each weighted node, largest
- * first. A candidate is kept only when it is faster at one batch by more than the timing's noise
- * and slower at none.
+ * convolutions can be several times slower than its float ones), then each narrow node (see
+ * {@link #NARROW_DEPTH}), then the other weighted nodes, largest first. A candidate is kept only
+ * when it is faster at one batch by more than the timing's noise and slower at none.
  */
 final class KeepFaster {
 
@@ -50,8 +50,19 @@ final class KeepFaster {
     static final List<Integer> BATCHES = List.of(1, 64);
     static final List<Integer> LARGE_BATCHES = List.of(1, 8);
     static final long LARGE_SAMPLE = 1 << 16;
-    /** Weighted nodes tried one by one, largest first. */
+    /** Weighted nodes tried one by one: the narrow ones, then the largest. */
     static final int MAX_NODE_TRIALS = 16;
+    /**
+     * Nodes that sum fewer products than this for each output value (a convolution's input channels
+     * a group times its kernel's area, a Gemm's or MatMul's inner dimension), depthwise convolutions
+     * aside, are tried before the largest ones: there ONNX Runtime's int8 kernels spend more on
+     * packing and requantizing than they save (benchmarks/int8_narrow_ops.py, kernel time: a 3 x 3
+     * convolution over 1 or 3 channels, 9 or 27 products, runs 2-8 times slower in int8 than in
+     * float, over 4 channels 1.4 times, over 8 in half the time; a Gemm over 16 inputs 1.3-1.6
+     * times slower, over 784 in a third). A network's stem has its fewest weights, so largest-first
+     * never reached it.
+     */
+    static final long NARROW_DEPTH = 64;
     /** A candidate must be this much faster at some batch, and no slower than this at any. */
     static final double GAIN = 1.03;
     static final double TOLERANCE = 0.98;
@@ -150,8 +161,8 @@ final class KeepFaster {
     }
 
     /**
-     * What to try in float, in order: each weighted op type as a whole, then the named weighted
-     * nodes, largest weight first.
+     * What to try in float, in order: each weighted op type as a whole, then the named narrow nodes,
+     * fewest products first, then the other named weighted nodes, largest weight first.
      */
     private static List<Candidate> candidates(Model model) {
         Set<String> types = new LinkedHashSet<>();
@@ -165,11 +176,40 @@ final class KeepFaster {
                 }
             }
         }
-        nodes.sort(Comparator.comparingLong((Node n) -> -n.input(1).constValue().elementCount()));
+        List<Node> narrow = nodes.stream().filter(KeepFaster::narrow)
+                .sorted(Comparator.comparingLong(KeepFaster::productsPerOutput)).toList();
+        List<Node> ordered = new ArrayList<>(narrow);
+        nodes.stream().filter(n -> !narrow.contains(n))
+                .sorted(Comparator.comparingLong((Node n) -> -n.input(1).constValue().elementCount()))
+                .forEach(ordered::add);
         List<Candidate> candidates = new ArrayList<>();
         types.forEach(type -> candidates.add(new Candidate(type, null)));
-        nodes.stream().limit(MAX_NODE_TRIALS).forEach(n -> candidates.add(new Candidate(n.name(), n.opType())));
+        ordered.stream().limit(MAX_NODE_TRIALS).forEach(n -> candidates.add(new Candidate(n.name(), n.opType())));
         return candidates;
+    }
+
+    /** Fewer than {@link #NARROW_DEPTH} products an output value, and not a depthwise convolution. */
+    static boolean narrow(Node node) {
+        long[] dims = node.input(1).constValue().dims();
+        boolean depthwise = node.opType().equals("Conv") && dims.length > 1 && dims[1] == 1
+                && node.intAttribute("group", 1) > 1;
+        return !depthwise && productsPerOutput(node) < NARROW_DEPTH;
+    }
+
+    /**
+     * The products summed for each output value: a convolution's input channels a group times its
+     * kernel's area, a Gemm's or MatMul's inner dimension; a ConvTranspose's is not worked out (never
+     * narrow).
+     */
+    static long productsPerOutput(Node node) {
+        long[] dims = node.input(1).constValue().dims();
+        return switch (node.opType()) {
+            case "Conv" -> dims.length == 0 || dims[0] == 0 ? Long.MAX_VALUE
+                    : node.input(1).constValue().elementCount() / dims[0];
+            case "Gemm" -> dims.length == 2 ? dims[node.intAttribute("transB", 0) == 1 ? 1 : 0] : Long.MAX_VALUE;
+            case "MatMul" -> dims.length >= 2 ? dims[dims.length - 2] : Long.MAX_VALUE;
+            default -> Long.MAX_VALUE;
+        };
     }
 
     /** The quantization pass leaving {@code floatNodes} float (the step's fusion ran before), then the rest. */

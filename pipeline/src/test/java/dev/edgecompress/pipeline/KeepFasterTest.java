@@ -105,7 +105,7 @@ class KeepFasterTest {
         });
 
         assertEquals(List.of(Set.of("MatMul"), Set.of("first"), Set.of("second")), tried,
-                "op types first, then nodes, largest weight first");
+                "op types first, then nodes: both narrow (4 and 8 products an output), fewest first");
         PassPipeline.Step quantize = steps.get(0);
         assertEquals(List.of("second"), quantize.changed().get("kept_float"));
         @SuppressWarnings("unchecked")
@@ -119,6 +119,92 @@ class KeepFasterTest {
         assertEquals("DequantizeLinear", first.input(1).producer().opType());
         assertNull(second.input(1).producer(), "second keeps its float weight");
         assertEquals(DataType.FLOAT, second.input(1).constValue().type());
+    }
+
+    /**
+     * x (1 channel) -> Conv "stem" (1 -> 4, 3 x 3) -> Relu, then {@code blocks} Conv "c{i}" (4 -> 4,
+     * 3 x 3) -> Relu: the stem has the fewest weights and sums 9 products an output, the others 36.
+     */
+    private static Model convNet(int blocks) {
+        Random random = new Random(11);
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value y = b.op("Relu", conv(b, "stem", b.input("x", DataType.FLOAT, -1, 1, 6, 6), random, 1));
+        for (int i = 0; i < blocks; i++) {
+            y = b.op("Relu", conv(b, "c" + i, y, random, 4));
+        }
+        b.output(y);
+        return b.build();
+    }
+
+    private static Value conv(ModelBuilder b, String name, Value x, Random random, int inputChannels) {
+        float[] values = new float[4 * inputChannels * 9];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        Value y = b.op("Conv", List.of(dev.edgecompress.ir.Attribute.of("pads", 1, 1, 1, 1)), x,
+                b.initializer(name + ".w", Tensor.ofFloats(new long[] {4, inputChannels, 3, 3}, values)));
+        y.producer().setName(name);
+        return y;
+    }
+
+    private static Dataset images() throws Exception {
+        Random random = new Random(5);
+        float[] samples = new float[64 * 36];
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = (float) random.nextGaussian();
+        }
+        return Dataset.of(Path.of("images.npz"), Map.of("x", Tensor.ofFloats(new long[] {64, 1, 6, 6}, samples)),
+                null);
+    }
+
+    @Test
+    void triesNarrowNodesBeforeTheLargestSoTheStemIsTriedWhateverTheNetworksSize() throws Exception {
+        int blocks = KeepFaster.MAX_NODE_TRIALS + 2;
+        Model model = convNet(blocks);
+        Step.Quantize quantize = keepFasterStep();
+        Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
+        PassContext context = PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, images(), 64));
+        List<Set<String>> tried = new ArrayList<>();
+        List<PassPipeline.Step> steps = new KeepFaster(passes(quantizePass), quantizePass, quantize, context,
+                (best, trial, floatNodes) -> {
+                    tried.add(floatNodes);
+                    return speedup(floatNodes.equals(Set.of("stem")) ? 1.2 : 0.9);
+                }).run(model);
+
+        assertEquals(Set.of("Conv"), tried.get(0), "the op type as a whole first");
+        assertEquals(Set.of("stem"), tried.get(1), "then the stem, 9 products an output, though its weights are fewest");
+        assertEquals(1 + KeepFaster.MAX_NODE_TRIALS, tried.size(), "no more node trials than the limit");
+        assertEquals(List.of("stem"), steps.get(0).changed().get("kept_float"));
+        assertEquals(DataType.FLOAT, node(model, "stem").input(1).constValue().type());
+        assertEquals("DequantizeLinear", node(model, "c0").input(1).producer().opType());
+    }
+
+    @Test
+    void narrowMeansFewerThan64ProductsAnOutputDepthwiseConvolutionsAside() {
+        Random random = new Random(1);
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value image = b.input("image", DataType.FLOAT, -1, 16, 8, 8);
+        Value stem = b.op("Conv", b.input("gray", DataType.FLOAT, -1, 1, 8, 8),
+                b.initializer("stem.w", Tensor.ofFloats(new long[] {16, 1, 3, 3}, new float[144])));
+        Value depthwise = b.op("Conv", List.of(dev.edgecompress.ir.Attribute.of("group", 16)), image,
+                b.initializer("dw.w", Tensor.ofFloats(new long[] {16, 1, 3, 3}, new float[144])));
+        Value wide = b.op("Conv", image, b.initializer("wide.w", Tensor.ofFloats(new long[] {8, 16, 3, 3},
+                new float[8 * 144])));
+        Value features = b.input("features", DataType.FLOAT, -1, 16);
+        Value gemm = b.op("Gemm", List.of(dev.edgecompress.ir.Attribute.of("transB", 1L)), features,
+                b.initializer("g.w", weight(random, 256, 16)));
+        Value matMul = b.op("MatMul", b.input("flat", DataType.FLOAT, -1, 784),
+                b.initializer("m.w", weight(random, 784, 10)));
+
+        assertTrue(KeepFaster.narrow(stem.producer()), "9 products an output");
+        assertEquals(9, KeepFaster.productsPerOutput(stem.producer()));
+        assertFalse(KeepFaster.narrow(depthwise.producer()), "depthwise convolutions have kernels of their own");
+        assertEquals(144, KeepFaster.productsPerOutput(wide.producer()));
+        assertFalse(KeepFaster.narrow(wide.producer()));
+        assertEquals(16, KeepFaster.productsPerOutput(gemm.producer()), "transB: the inner dimension is the second");
+        assertTrue(KeepFaster.narrow(gemm.producer()));
+        assertEquals(784, KeepFaster.productsPerOutput(matMul.producer()));
+        assertFalse(KeepFaster.narrow(matMul.producer()));
     }
 
     @Test
