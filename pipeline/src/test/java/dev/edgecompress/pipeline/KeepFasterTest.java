@@ -72,12 +72,17 @@ class KeepFasterTest {
     }
 
     private static Dataset samples() throws Exception {
+        return gaussian("samples.npz", 64, 4);
+    }
+
+    /** Made-up inputs for "x": standard normal values of the given shape. */
+    private static Dataset gaussian(String file, long... dims) throws Exception {
         Random random = new Random(5);
-        float[] samples = new float[64 * 4];
-        for (int i = 0; i < samples.length; i++) {
-            samples[i] = (float) random.nextGaussian();
+        float[] values = new float[(int) java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
         }
-        return Dataset.of(Path.of("samples.npz"), Map.of("x", Tensor.ofFloats(new long[] {64, 4}, samples)), null);
+        return Dataset.of(Path.of(file), Map.of("x", Tensor.ofFloats(dims, values)), null);
     }
 
     private static PassContext context(Model model) throws Exception {
@@ -147,23 +152,14 @@ class KeepFasterTest {
         return y;
     }
 
-    private static Dataset images() throws Exception {
-        Random random = new Random(5);
-        float[] samples = new float[64 * 36];
-        for (int i = 0; i < samples.length; i++) {
-            samples[i] = (float) random.nextGaussian();
-        }
-        return Dataset.of(Path.of("images.npz"), Map.of("x", Tensor.ofFloats(new long[] {64, 1, 6, 6}, samples)),
-                null);
-    }
-
     @Test
     void triesNarrowNodesBeforeTheLargestSoTheStemIsTriedWhateverTheNetworksSize() throws Exception {
         int blocks = KeepFaster.MAX_NODE_TRIALS + 2;
         Model model = convNet(blocks);
         Step.Quantize quantize = keepFasterStep();
         Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
-        PassContext context = PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, images(), 64));
+        PassContext context = PassContext.quiet().withActivations(RuntimeActivationSource.checked(model,
+                gaussian("images.npz", 64, 1, 6, 6), 64));
         List<Set<String>> tried = new ArrayList<>();
         List<PassPipeline.Step> steps = new KeepFaster(passes(quantizePass), quantizePass, quantize, context,
                 (best, trial, floatNodes) -> {

@@ -40,8 +40,9 @@ import java.util.stream.Stream;
  * <p>The strategy, cheapest first:
  * <ol>
  *   <li><b>quantize</b>: each format alone, no training: int8 dynamic; int8 static with MinMax and
- *       with entropy calibration; float16; int4 (round to nearest, and HQQ) where the model has
- *       MatMul or Gemm weights. The best passing one of each family (int8, int4, float16), the two
+ *       with entropy calibration, and (objective latency) with weights per tensor instead of per
+ *       channel; float16; int4 (round to nearest, and HQQ) where the model has MatMul or Gemm
+ *       weights. The best passing one of each family (int8, int4, float16), the two
  *       best by the objective, become the <em>bases</em> the later stages end with.</li>
  *   <li><b>prune</b> (objective size) or <b>channels</b> (objective latency), where the model has
  *       prunable weights, once for each base: the largest sparsity that passes, by k-section
@@ -246,6 +247,11 @@ public final class Tuner {
         formats.add(List.of(step("quantize", "mode", "dynamic")));
         formats.add(List.of(step("quantize", "mode", "static", "calibration", "minmax")));
         formats.add(List.of(step("quantize", "mode", "static", "calibration", "entropy")));
+        if (objective == Objective.LATENCY) {
+            // ONNX Runtime's QGemm runs one weight zero point a matrix a fifth faster at batch 1 than
+            // one a column; the gates judge what the coarser scales cost (docs/BENCHMARKS.md).
+            formats.add(List.of(step("quantize", "mode", "static", "calibration", "minmax", "per_channel", false)));
+        }
         if (targets.float16().refusal() == null && targets.float16().float16Nodes() > 0) {
             formats.add(List.of(step("quantize", "mode", "fp16")));
         }

@@ -48,6 +48,8 @@ class TunerTest {
         }
         assertTrue(result.trials().stream().map(Trial::stage).toList().containsAll(List.of("quantize", "prune",
                 "low-rank")), "every stage ran within the budget");
+        assertFalse(result.trials().stream().anyMatch(t -> t.describe().contains("per_channel")),
+                "weights per tensor save no size; only tried for latency");
         assertTrue(result.paretoFront().contains(winner));
         for (Trial a : result.paretoFront()) {
             for (Trial b : result.trials()) {
@@ -112,6 +114,9 @@ class TunerTest {
         }
         assertTrue(result.trials().stream().anyMatch(t -> t.stage().equals("channels")), "channel pruning searched");
         assertFalse(result.trials().stream().anyMatch(t -> t.stage().equals("low-rank")), "low-rank is for size");
+        assertTrue(result.trials().stream().anyMatch(t -> t.stage().equals("quantize")
+                && t.describe().equals("quantize mode=static calibration=minmax per_channel=false")),
+                "int8 with weights per tensor tried for latency: " + result.trials());
     }
 
     @Test
