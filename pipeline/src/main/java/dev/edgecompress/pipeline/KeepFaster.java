@@ -161,8 +161,10 @@ final class KeepFaster {
     }
 
     /**
-     * What to try in float, in order: each weighted op type as a whole, then the named narrow nodes,
-     * fewest products first, then the other named weighted nodes, largest weight first.
+     * What to try in float, in order: each weighted op type as a whole, then the named narrow nodes
+     * in graph order (a stem first: it has the most outputs, where squeeze-excitation's 1 x 1
+     * convolutions, narrow too, have one a channel), then the other named weighted nodes, largest
+     * weight first.
      */
     private static List<Candidate> candidates(Model model) {
         Set<String> types = new LinkedHashSet<>();
@@ -176,8 +178,7 @@ final class KeepFaster {
                 }
             }
         }
-        List<Node> narrow = nodes.stream().filter(KeepFaster::narrow)
-                .sorted(Comparator.comparingLong(KeepFaster::productsPerOutput)).toList();
+        List<Node> narrow = nodes.stream().filter(KeepFaster::narrow).toList();
         List<Node> ordered = new ArrayList<>(narrow);
         nodes.stream().filter(n -> !narrow.contains(n))
                 .sorted(Comparator.comparingLong((Node n) -> -n.input(1).constValue().elementCount()))

@@ -110,7 +110,7 @@ class KeepFasterTest {
         });
 
         assertEquals(List.of(Set.of("MatMul"), Set.of("first"), Set.of("second")), tried,
-                "op types first, then nodes: both narrow (4 and 8 products an output), fewest first");
+                "op types first, then nodes: both narrow (4 and 8 products an output), in graph order");
         PassPipeline.Step quantize = steps.get(0);
         assertEquals(List.of("second"), quantize.changed().get("kept_float"));
         @SuppressWarnings("unchecked")
