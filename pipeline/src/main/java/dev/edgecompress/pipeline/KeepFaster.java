@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Quantization that keeps float where int8 runs slower ({@code keep_faster}), measured: the
@@ -178,9 +179,9 @@ final class KeepFaster {
                 }
             }
         }
-        List<Node> narrow = nodes.stream().filter(KeepFaster::narrow).toList();
-        List<Node> ordered = new ArrayList<>(narrow);
-        nodes.stream().filter(n -> !narrow.contains(n))
+        Map<Boolean, List<Node>> byNarrow = nodes.stream().collect(Collectors.partitioningBy(KeepFaster::narrow));
+        List<Node> ordered = new ArrayList<>(byNarrow.get(true));
+        byNarrow.get(false).stream()
                 .sorted(Comparator.comparingLong((Node n) -> -n.input(1).constValue().elementCount()))
                 .forEach(ordered::add);
         List<Candidate> candidates = new ArrayList<>();
