@@ -32,6 +32,12 @@ class Reader(CalibrationDataReader):
 
 
 variants = ["ours channel", "ours tensor", "ORT channel", "ORT tensor"]
+
+
+def label(variant):
+    return variant.replace(" ", "_")
+
+
 print("| model | top-1 %: float / " + " / ".join(variants) + " | SQNR dB: " + " / ".join(variants)
       + " | speedup over float, batch 1 | batch 64 |")
 print("|---|---|---|---|---|")
@@ -39,18 +45,18 @@ for path in sys.argv[4:]:
     name = os.path.basename(path)[:-5]
     files = {}
     for variant, quantize in [("ours channel", "static"), ("ours tensor", "static,per_channel=0")]:
-        files[variant] = f"{work}/{name}.{variant.replace(' ', '_')}.onnx"
+        files[variant] = f"{work}/{name}.{label(variant)}.onnx"
         subprocess.run(["java", "-jar", jar, "compress", path, "-o", files[variant], "--quantize", quantize,
                         "--calib", calib_path], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     prepared = f"{work}/{name}.prepared.onnx"
     quant_pre_process(path, prepared)
     for variant, per_channel in [("ORT channel", True), ("ORT tensor", False)]:
-        files[variant] = f"{work}/{name}.{variant.replace(' ', '_')}.onnx"
+        files[variant] = f"{work}/{name}.{label(variant)}.onnx"
         quantize_static(prepared, files[variant], Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     float_top1, _, reference = judge(path, test["input"], test["labels"])
     scores = {v: judge(f, test["input"], test["labels"], reference)[:2] for v, f in files.items()}
-    timing = speed(classpath, "1,64", [("float", path)] + [(v.replace(" ", "_"), f) for v, f in files.items()])
-    cells = [" / ".join(f"{timing[(v.replace(' ', '_'), b)][0]:.2f}x" for v in variants) for b in (1, 64)]
+    timing = speed(classpath, "1,64", [("float", path)] + [(label(v), f) for v, f in files.items()])
+    cells = [" / ".join(f"{timing[(label(v), b)][0]:.2f}x" for v in variants) for b in (1, 64)]
     print(f"| {name} | {float_top1:.2f} / " + " / ".join(f"{scores[v][0]:.2f}" for v in variants) + " | "
           + " / ".join(f"{scores[v][1]:.1f}" for v in variants) + f" | {cells[0]} | {cells[1]} |")
