@@ -47,18 +47,24 @@ class KeepFasterTest {
         return y;
     }
 
-    private static Tensor weight(Random random, int rows, int columns) {
-        float[] values = new float[rows * columns];
+    /** Standard normal values of the given shape. */
+    private static Tensor weight(Random random, long... dims) {
+        float[] values = new float[(int) java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b)];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) random.nextGaussian();
         }
-        return Tensor.ofFloats(new long[] {rows, columns}, values);
+        return Tensor.ofFloats(dims, values);
     }
 
     private static List<PassPipeline.Step> run(Model model, KeepFaster.Timing timing) throws Exception {
+        return run(model, samples(), timing);
+    }
+
+    /** keep_faster's search on {@code model}, calibrated on {@code data}, with the timing replaced. */
+    private static List<PassPipeline.Step> run(Model model, Dataset data, KeepFaster.Timing timing) throws Exception {
         Step.Quantize quantize = keepFasterStep();
         Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
-        return new KeepFaster(passes(quantizePass), quantizePass, quantize, context(model), timing).run(model);
+        return new KeepFaster(passes(quantizePass), quantizePass, quantize, context(model, data), timing).run(model);
     }
 
     private static Step.Quantize keepFasterStep() {
@@ -77,16 +83,11 @@ class KeepFasterTest {
 
     /** Made-up inputs for "x": standard normal values of the given shape. */
     private static Dataset gaussian(String file, long... dims) throws Exception {
-        Random random = new Random(5);
-        float[] values = new float[(int) java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b)];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return Dataset.of(Path.of(file), Map.of("x", Tensor.ofFloats(dims, values)), null);
+        return Dataset.of(Path.of(file), Map.of("x", weight(new Random(5), dims)), null);
     }
 
-    private static PassContext context(Model model) throws Exception {
-        return PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, samples(), 64));
+    private static PassContext context(Model model, Dataset data) throws Exception {
+        return PassContext.quiet().withActivations(RuntimeActivationSource.checked(model, data, 64));
     }
 
     private static Node node(Model model, String name) {
@@ -142,12 +143,8 @@ class KeepFasterTest {
     }
 
     private static Value conv(ModelBuilder b, String name, Value x, Random random, int inputChannels) {
-        float[] values = new float[4 * inputChannels * 9];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
         Value y = b.op("Conv", List.of(dev.edgecompress.ir.Attribute.of("pads", 1, 1, 1, 1)), x,
-                b.initializer(name + ".w", Tensor.ofFloats(new long[] {4, inputChannels, 3, 3}, values)));
+                b.initializer(name + ".w", weight(random, 4, inputChannels, 3, 3)));
         y.producer().setName(name);
         return y;
     }
@@ -156,16 +153,11 @@ class KeepFasterTest {
     void triesNarrowNodesBeforeTheLargestSoTheStemIsTriedWhateverTheNetworksSize() throws Exception {
         int blocks = KeepFaster.MAX_NODE_TRIALS + 2;
         Model model = convNet(blocks);
-        Step.Quantize quantize = keepFasterStep();
-        Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
-        PassContext context = PassContext.quiet().withActivations(RuntimeActivationSource.checked(model,
-                gaussian("images.npz", 64, 1, 6, 6), 64));
         List<Set<String>> tried = new ArrayList<>();
-        List<PassPipeline.Step> steps = new KeepFaster(passes(quantizePass), quantizePass, quantize, context,
-                (best, trial, floatNodes) -> {
-                    tried.add(floatNodes);
-                    return speedup(floatNodes.equals(Set.of("stem")) ? 1.2 : 0.9);
-                }).run(model);
+        List<PassPipeline.Step> steps = run(model, gaussian("images.npz", 64, 1, 6, 6), (best, trial, floatNodes) -> {
+            tried.add(floatNodes);
+            return speedup(floatNodes.equals(Set.of("stem")) ? 1.2 : 0.9);
+        });
 
         assertEquals(Set.of("Conv"), tried.get(0), "the op type as a whole first");
         assertEquals(Set.of("stem"), tried.get(1), "then the stem, 9 products an output, though its weights are fewest");
@@ -222,8 +214,8 @@ class KeepFasterTest {
         Model model = model();
         Step.Quantize quantize = keepFasterStep();
         Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
-        List<PassPipeline.Step> steps = new KeepFaster(passes(quantizePass), quantizePass, quantize, context(model),
-                samples(), dev.edgecompress.runtime.SyntheticInputs.Overrides.NONE, List.of(3)).run(model);
+        List<PassPipeline.Step> steps = new KeepFaster(passes(quantizePass), quantizePass, quantize,
+                context(model, samples()), samples(), dev.edgecompress.runtime.SyntheticInputs.Overrides.NONE, List.of(3)).run(model);
 
         @SuppressWarnings("unchecked")
         List<String> trials = (List<String>) steps.get(0).changed().get("keep_faster_trials");
