@@ -204,7 +204,7 @@ public final class DynamicQuantizationPass implements Pass {
             cols = swap;
         }
         long[] dims = {rows, cols};
-        WeightQuantizer.Quantized q = WeightQuantizer.quantize(values, dims, 1, config.perChannel());
+        WeightQuantizer.Quantized q = WeightQuantizer.quantize(values, dims, 1, config.perChannel(node.name()));
         float alpha = gemm && node.attribute("alpha") != null ? node.attribute("alpha").asFloat() : 1f;
         float[] scales = q.scales().clone();
         for (int c = 0; c < scales.length; c++) {

@@ -14,9 +14,10 @@ import java.util.TreeSet;
  * @param perChannel one scale per output channel of each weight (else one per weight)
  * @param symmetricActivations int8 symmetric activations instead of uint8 asymmetric
  * @param exclude node names or op types left in float
+ * @param perTensor names of nodes whose weights take one scale although {@code perChannel}
  */
 public record QuantizationConfig(CalibrationMethod calibration, double percentile, boolean perChannel,
-        boolean symmetricActivations, Set<String> exclude) {
+        boolean symmetricActivations, Set<String> exclude, Set<String> perTensor) {
 
     public static final double DEFAULT_PERCENTILE = 99.999;
 
@@ -25,6 +26,12 @@ public record QuantizationConfig(CalibrationMethod calibration, double percentil
             throw new SettingException("percentile", "must be in (50, 100], got " + percentile);
         }
         exclude = new TreeSet<>(exclude);
+        perTensor = new TreeSet<>(perTensor);
+    }
+
+    public QuantizationConfig(CalibrationMethod calibration, double percentile, boolean perChannel,
+            boolean symmetricActivations, Set<String> exclude) {
+        this(calibration, percentile, perChannel, symmetricActivations, exclude, Set.of());
     }
 
     public static QuantizationConfig defaults() {
@@ -32,11 +39,21 @@ public record QuantizationConfig(CalibrationMethod calibration, double percentil
     }
 
     public QuantizationConfig withCalibration(CalibrationMethod method) {
-        return new QuantizationConfig(method, percentile, perChannel, symmetricActivations, exclude);
+        return new QuantizationConfig(method, percentile, perChannel, symmetricActivations, exclude, perTensor);
     }
 
     public QuantizationConfig withExclude(Set<String> names) {
-        return new QuantizationConfig(calibration, percentile, perChannel, symmetricActivations, names);
+        return new QuantizationConfig(calibration, percentile, perChannel, symmetricActivations, names, perTensor);
+    }
+
+    /** This configuration with the weights of the nodes named {@code names} per tensor. */
+    public QuantizationConfig withPerTensor(Set<String> names) {
+        return new QuantizationConfig(calibration, percentile, perChannel, symmetricActivations, exclude, names);
+    }
+
+    /** Whether {@code node}'s weight takes one scale per output channel. */
+    boolean perChannel(String nodeName) {
+        return perChannel && (nodeName == null || !perTensor.contains(nodeName));
     }
 
     boolean excludes(String nodeName, String opType) {
@@ -53,6 +70,9 @@ public record QuantizationConfig(CalibrationMethod calibration, double percentil
             params.put("activations", symmetricActivations ? "int8" : "uint8");
         }
         params.put("weights", perChannel ? "int8 per channel" : "int8 per tensor");
+        if (perChannel && !perTensor.isEmpty()) {
+            params.put("weights_per_tensor", perTensor);
+        }
         if (!exclude.isEmpty()) {
             params.put("exclude", exclude);
         }

@@ -132,7 +132,7 @@ public final class StaticQuantizationPass implements Pass {
         for (Node node : plan.weighted) {
             QuantParams input = params.get(node.input(0));
             int axis = weightAxis(node);
-            float[] weightScales = rewriter.quantizeWeight(node, 1, axis, config.perChannel());
+            float[] weightScales = rewriter.quantizeWeight(node, 1, axis, config.perChannel(node.name()));
             Value bias = node.input(2);
             if (bias != null && bias.constValue() != null && bias.constValue().rank() == 1
                     && (weightScales.length == 1 || bias.constValue().dim(0) == weightScales.length)) {
