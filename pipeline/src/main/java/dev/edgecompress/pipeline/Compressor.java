@@ -52,8 +52,9 @@ public final class Compressor {
     private final Model model;
     private final List<Pass> passes = new ArrayList<>();
     /** The quantize step that keeps float what int8 slows down, and its pass; null when none asks. */
-    private Step.Quantize keepFaster;
-    private Pass keepFasterPass;
+    /** The quantize step whose choices are measured ({@link MeasuredQuantization}), if any, and its pass. */
+    private Step.Quantize measured;
+    private Pass measuredPass;
     /** The batch sizes keep_faster times at; null for its default. */
     private List<Integer> latencyBatches;
     /** How the training steps added train, checked against the data given before any pass runs. */
@@ -207,12 +208,13 @@ public final class Compressor {
         step = clustered ? step.afterClustering() : step;
         List<Pass> made = step.passes();
         passes.addAll(made);
-        if (step instanceof Step.Quantize quantize && quantize.keepFaster()) {
-            if (keepFaster != null) {
-                throw new SettingException("keep_faster", "one quantize step per run may keep float what int8 slows");
+        if (step instanceof Step.Quantize quantize && quantize.measured()) {
+            if (measured != null) {
+                throw new SettingException(quantize.keepFaster() ? "keep_faster" : "per_channel", "one quantize step"
+                        + " per run may measure its choices (keep_faster, per_channel=auto)");
             }
-            keepFaster = quantize;
-            keepFasterPass = made.get(made.size() - 1);
+            measured = quantize;
+            measuredPass = made.get(made.size() - 1);
         }
         if (step.training() != null) {
             trainings.add(step.training());
@@ -260,8 +262,8 @@ public final class Compressor {
                 runContext = runContext.withTrainer(trainer);
             }
             List<Pass> all = withCleanup(passes);
-            steps = keepFaster == null ? new PassPipeline(all).run(model, runContext)
-                    : new KeepFaster(all, keepFasterPass, keepFaster, runContext,
+            steps = measured == null ? new PassPipeline(all).run(model, runContext)
+                    : new MeasuredQuantization(all, measuredPass, measured, runContext,
                             calibrationData != null ? calibrationData : training, inputs, latencyBatches).run(model);
         }
         return steps;

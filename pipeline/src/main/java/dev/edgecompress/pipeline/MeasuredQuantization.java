@@ -5,12 +5,14 @@ import dev.edgecompress.importer.ModelFormatException;
 import dev.edgecompress.importer.ModelImporter;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
+import dev.edgecompress.ir.SettingException;
 import dev.edgecompress.ir.Tensor;
 import dev.edgecompress.ir.data.DataFormatException;
 import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.runtime.Evaluation;
 import dev.edgecompress.runtime.InferenceSession;
 import dev.edgecompress.runtime.Latency;
 import dev.edgecompress.runtime.Progress;
@@ -31,17 +33,19 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Quantization that keeps float where int8 runs slower ({@code keep_faster}), measured: the
- * passes before the quantize step run once; from that model, the quantize step and the passes
- * after it run again for each candidate set of float nodes, and the result is timed against the
- * best so far in one ONNX Runtime process (sessions alternating, spinning off) at the batch sizes
- * the model will run at: those given, else 1 and 64 (1 and 8 for large inputs).
+ * Quantization whose choices are measured on ONNX Runtime: the passes before the quantize step run
+ * once; from that model, the quantize step and the passes after it run again for each candidate
+ * choice. With {@code per_channel=auto} first the Gemm and MatMul weights that may go per tensor
+ * are chosen by the accuracy of the outputs ({@link PerTensorWeights}); with {@code keep_faster}
+ * then float is kept where int8 runs slower: each candidate is timed against the best so far in
+ * one ONNX Runtime process (sessions alternating, spinning off) at the batch sizes the model will
+ * run at: those given, else 1 and 64 (1 and 8 for large inputs).
  * First each weighted op type is tried in float as a whole (ONNX Runtime's int8 kernels for small
  * convolutions can be several times slower than its float ones), then each narrow node (see
  * {@link #NARROW_DEPTH}), then the other weighted nodes, largest first. A candidate is kept only
  * when it is faster at one batch by more than the timing's noise and slower at none.
  */
-final class KeepFaster {
+final class MeasuredQuantization {
 
     /**
      * The batch sizes timed when none are given: 1 and 64, as validation times them by default, or
@@ -67,6 +71,8 @@ final class KeepFaster {
     /** A candidate must be this much faster at some batch, and no slower than this at any. */
     static final double GAIN = 1.03;
     static final double TOLERANCE = 0.98;
+    /** Samples a run when judging the outputs of weights per tensor. */
+    private static final int JUDGE_BATCH = 64;
     private static final Latency.Plan PLAN = new Latency.Plan(2, 20, 0.3, 3);
     private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
 
@@ -75,6 +81,7 @@ final class KeepFaster {
     private final List<Pass> after;
     private final PassContext context;
     private final Timing timing;
+    private final Judge judge;
 
     /** Times a candidate model (the nodes named left float) against the best so far. */
     @FunctionalInterface
@@ -82,15 +89,25 @@ final class KeepFaster {
         Comparison compare(byte[] best, byte[] trial, Set<String> floatNodes);
     }
 
+    /** The lowest SQNR of a candidate's outputs against the model's before quantization. */
+    @FunctionalInterface
+    interface Judge {
+        double sqnrDb(byte[] before, byte[] candidate);
+    }
+
     /**
      * @param passes every pass of the run, the quantize step's among them
-     * @param data samples to time on (their first ones), or null for made-up inputs
+     * @param data samples to time on (their first ones) and to judge accuracy on, or null for
+     *     made-up inputs (then weights are not chosen per tensor)
      * @param batches the batch sizes to time at, or null for {@link #defaultBatches}
      */
-    KeepFaster(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Dataset data,
+    MeasuredQuantization(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Dataset data,
             SyntheticInputs.Overrides overrides, List<Integer> batches) {
         this(passes, quantizePass, quantize, context, (best, trial, floatNodes) -> compare(best, trial, data,
-                overrides, batches));
+                overrides, batches), (before, candidate) -> sqnrDb(before, candidate, data));
+        if (quantize.choosePerTensor() && data == null) {
+            throw new SettingException("per_channel", "auto measures the outputs on calibration data; give --calib");
+        }
     }
 
     /** 1 and 64, or 1 and 8 where a sample has more than {@link #LARGE_SAMPLE} values. */
@@ -98,49 +115,70 @@ final class KeepFaster {
         return sampleValues > LARGE_SAMPLE ? LARGE_BATCHES : BATCHES;
     }
 
-    KeepFaster(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Timing timing) {
+    MeasuredQuantization(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context,
+            Timing timing, Judge judge) {
         int at = passes.indexOf(quantizePass);
         this.before = passes.subList(0, at);
         this.quantize = quantize;
         this.after = passes.subList(at + 1, passes.size());
         this.context = context;
         this.timing = timing;
+        this.judge = judge;
     }
 
-    /** Runs the passes on {@code model}, with the quantize step leaving float what the timing says. */
+    /**
+     * Runs the passes on {@code model}, with the quantize step taking weights per tensor where the
+     * accuracy holds and leaving float where the timing says.
+     */
     List<PassPipeline.Step> run(Model model) {
         List<PassPipeline.Step> steps = new ArrayList<>(new PassPipeline(before).run(model, context));
         Path snapshot = null;
         try {
-            snapshot = Files.createTempFile("edgecompress-keep-faster", ".onnx");
+            snapshot = Files.createTempFile("edgecompress-measured-quantization", ".onnx");
             ModelExporter.write(model, snapshot);
-            List<String> kept = new ArrayList<>();
-            List<String> trials = new ArrayList<>();
-            byte[] best = trial(snapshot, Set.of());
-            for (Candidate candidate : candidates(model)) {
-                if (kept.contains(candidate.opType())) {
-                    continue; // its op type is float already
-                }
-                Set<String> floatNodes = new LinkedHashSet<>(kept);
-                floatNodes.add(candidate.name());
-                context.progress("keep_faster: " + candidate.name() + " in float",
-                        (double) trials.size() / MAX_NODE_TRIALS);
-                byte[] trial = trial(snapshot, floatNodes);
-                Comparison comparison = timing.compare(best, trial, floatNodes);
-                trials.add(candidate.name() + ": " + comparison);
-                if (comparison.faster()) {
-                    kept.add(candidate.name());
-                    best = trial;
-                }
+            Path unquantized = snapshot;
+            Map<String, Object> measured = new LinkedHashMap<>();
+            byte[] best = trial(snapshot, Set.of(), Set.of());
+            Set<String> perTensor = Set.of();
+            if (quantize.choosePerTensor()) {
+                byte[] before = Files.readAllBytes(snapshot);
+                context.progress("per_channel=auto: weights per tensor where the outputs keep their SQNR", 0);
+                PerTensorWeights.Choice choice = PerTensorWeights.choose(
+                        PerTensorWeights.candidates(model, quantize.config()), best,
+                        nodes -> trial(unquantized, Set.of(), nodes), candidate -> judge.sqnrDb(before, candidate));
+                perTensor = choice.nodes();
+                best = choice.model();
+                measured.put("per_tensor_trials", choice.trials());
             }
-            List<PassPipeline.Step> tail = new PassPipeline(passesLeaving(new LinkedHashSet<>(kept))).run(model,
-                    context);
+            List<String> kept = new ArrayList<>();
+            if (quantize.keepFaster()) {
+                List<String> trials = new ArrayList<>();
+                for (Candidate candidate : candidates(model)) {
+                    if (kept.contains(candidate.opType())) {
+                        continue; // its op type is float already
+                    }
+                    Set<String> floatNodes = new LinkedHashSet<>(kept);
+                    floatNodes.add(candidate.name());
+                    context.progress("keep_faster: " + candidate.name() + " in float",
+                            (double) trials.size() / MAX_NODE_TRIALS);
+                    byte[] trial = trial(snapshot, floatNodes, perTensor);
+                    Comparison comparison = timing.compare(best, trial, floatNodes);
+                    trials.add(candidate.name() + ": " + comparison);
+                    if (comparison.faster()) {
+                        kept.add(candidate.name());
+                        best = trial;
+                    }
+                }
+                measured.put("kept_float", kept);
+                measured.put("keep_faster_trials", trials);
+            }
+            List<PassPipeline.Step> tail = new PassPipeline(passesLeaving(new LinkedHashSet<>(kept), perTensor))
+                    .run(model, context);
             Map<String, Object> details = new LinkedHashMap<>(tail.get(0).changed());
-            details.put("kept_float", kept);
-            details.put("keep_faster_trials", trials);
+            details.putAll(measured);
             PassPipeline.Step first = tail.get(0);
             List<String> warnings = new ArrayList<>(first.warnings());
-            if (warnings.removeIf(w -> w.startsWith(first.pass() + " changed nothing"))) {
+            if (!kept.isEmpty() && warnings.removeIf(w -> w.startsWith(first.pass() + " changed nothing"))) {
                 warnings.add(first.pass() + " left every weighted node float (" + String.join(", ", kept)
                         + "): their int8 forms ran slower than float on ONNX Runtime (keep_faster; the report's"
                         + " keep_faster_trials has the timings)");
@@ -179,7 +217,7 @@ final class KeepFaster {
                 }
             }
         }
-        Map<Boolean, List<Node>> byNarrow = nodes.stream().collect(Collectors.partitioningBy(KeepFaster::narrow));
+        Map<Boolean, List<Node>> byNarrow = nodes.stream().collect(Collectors.partitioningBy(MeasuredQuantization::narrow));
         List<Node> ordered = new ArrayList<>(byNarrow.get(true));
         byNarrow.get(false).stream()
                 .sorted(Comparator.comparingLong((Node n) -> -n.input(1).constValue().elementCount()))
@@ -214,24 +252,43 @@ final class KeepFaster {
         };
     }
 
-    /** The quantization pass leaving {@code floatNodes} float (the step's fusion ran before), then the rest. */
-    private List<Pass> passesLeaving(Set<String> floatNodes) {
-        List<Pass> made = quantize.withExclude(floatNodes).passes();
+    /**
+     * The quantization pass leaving {@code floatNodes} float and the weights of {@code perTensor} per
+     * tensor (the step's fusion ran before), then the rest.
+     */
+    private List<Pass> passesLeaving(Set<String> floatNodes, Set<String> perTensor) {
+        List<Pass> made = quantize.withExclude(floatNodes).withPerTensor(perTensor).passes();
         List<Pass> passes = new ArrayList<>(List.of(made.get(made.size() - 1)));
         passes.addAll(after);
         return passes;
     }
 
-    /** The quantize step and what follows it, on a fresh copy of the snapshot, leaving {@code floatNodes} float. */
-    private byte[] trial(Path snapshot, Set<String> floatNodes) throws IOException {
+    /** The quantize step and what follows it, on a fresh copy of the snapshot, as {@link #passesLeaving}. */
+    private byte[] trial(Path snapshot, Set<String> floatNodes, Set<String> perTensor) {
         Model copy;
         try {
             copy = ModelImporter.load(snapshot);
         } catch (ModelFormatException e) {
             throw new IllegalStateException("the model before quantization does not read back: " + e.getMessage(), e);
         }
-        new PassPipeline(passesLeaving(floatNodes)).run(copy, context);
-        return ModelExporter.toBytes(copy);
+        new PassPipeline(passesLeaving(floatNodes, perTensor)).run(copy, context);
+        try {
+            return ModelExporter.toBytes(copy);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The lowest SQNR of {@code candidate}'s outputs against {@code before}'s on {@code data}. */
+    private static double sqnrDb(byte[] before, byte[] candidate, Dataset data) {
+        try (InferenceSession reference = InferenceSession.open(before, SessionConfig.defaults());
+                InferenceSession quantized = InferenceSession.open(candidate, SessionConfig.defaults())) {
+            return Evaluation.run(reference, quantized, data, JUDGE_BATCH, Progress.NONE).comparison()
+                    .sqnrDbByOutput().values().stream().mapToDouble(Double::doubleValue).min()
+                    .orElse(Double.POSITIVE_INFINITY);
+        } catch (DataFormatException e) {
+            throw new IllegalStateException("the data no longer fit the model: " + e.getMessage(), e);
+        }
     }
 
     /** How a trial compares with the best so far: its speedup at each batch, with the intervals. */

@@ -109,13 +109,15 @@ public sealed interface Step {
      *
      * @param training how quantization-aware training trains; null unless the mode is qat
      * @param keepFaster whether the weighted nodes whose int8 form is slower than float, measured on
-     *     ONNX Runtime, stay float ({@link KeepFaster}); static and dynamic only
+     *     ONNX Runtime, stay float ({@link MeasuredQuantization}); static and dynamic only
      * @param fuse whether ONNX Runtime's fused transformer kernels (attention, skip layer
      *     normalization, GELU) replace the subgraphs that spell them out first
      *     ({@link TransformerFusionPass}); static and dynamic only, on by default
+     * @param choosePerTensor whether Gemm and MatMul weights go per tensor where the outputs keep
+     *     their accuracy, measured ({@link PerTensorWeights}); static only
      */
     record Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training, boolean keepFaster,
-            boolean fuse) implements Step {
+            boolean fuse, boolean choosePerTensor) implements Step {
         public Quantize {
             if ((mode == QuantizeMode.QAT) != (training != null)) {
                 throw new IllegalArgumentException("quantization-aware training, and only it, takes training settings");
@@ -128,11 +130,19 @@ public sealed interface Step {
                 throw new SettingException("fuse", "applies to static or dynamic int8; training does not run"
                         + " ONNX Runtime's fused kernels");
             }
+            if (choosePerTensor && (mode != QuantizeMode.STATIC || !config.perChannel())) {
+                throw new IllegalArgumentException("per-tensor weights are chosen among per-channel static int8 ones");
+            }
         }
 
-        /** Without keep_faster; fused kernels for static and dynamic int8. */
+        /** Without keep_faster or a measured choice of per-tensor weights; fused kernels for static and dynamic int8. */
         public Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training) {
-            this(mode, config, training, false, mode != QuantizeMode.QAT);
+            this(mode, config, training, false, mode != QuantizeMode.QAT, false);
+        }
+
+        /** Whether this step measures what it quantizes how: float where faster, weights per tensor where harmless. */
+        boolean measured() {
+            return keepFaster || choosePerTensor;
         }
 
         @Override
@@ -140,7 +150,7 @@ public sealed interface Step {
             return "quantize";
         }
 
-        /** The fusion when asked for, then the quantization pass (last: {@link KeepFaster} relies on it). */
+        /** The fusion when asked for, then the quantization pass (last: {@link MeasuredQuantization} relies on it). */
         @Override
         public List<Pass> passes() {
             Pass quantize = switch (mode) {
@@ -153,14 +163,20 @@ public sealed interface Step {
 
         @Override
         public Step afterClustering() {
-            return training == null ? this : new Quantize(mode, config, training.keepingClusters(), keepFaster, fuse);
+            return training == null ? this : new Quantize(mode, config, training.keepingClusters(), keepFaster, fuse,
+                    choosePerTensor);
         }
 
         /** This step with {@code names} also left in float. */
         public Quantize withExclude(Collection<String> names) {
             Set<String> exclude = new LinkedHashSet<>(config.exclude());
             exclude.addAll(names);
-            return new Quantize(mode, config.withExclude(exclude), training, keepFaster, fuse);
+            return new Quantize(mode, config.withExclude(exclude), training, keepFaster, fuse, choosePerTensor);
+        }
+
+        /** This step with the weights of the nodes named {@code names} per tensor. */
+        public Quantize withPerTensor(Set<String> names) {
+            return new Quantize(mode, config.withPerTensor(names), training, keepFaster, fuse, choosePerTensor);
         }
     }
 

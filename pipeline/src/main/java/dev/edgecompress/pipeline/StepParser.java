@@ -32,7 +32,9 @@ import java.util.Set;
  * prune        method: magnitude | l1 | channels, sparsity (of weights; of channels for channels),
  *              layers {name: sparsity} (magnitude, channels), skip [names], min_elements
  * quantize     mode: static | dynamic | qat, calibration: minmax | percentile | entropy, percentile,
- *              per_channel (default true), activations: uint8 | int8, exclude [node names or op types],
+ *              per_channel (default true; auto, static only: Gemm and MatMul weights per tensor where the
+ *              outputs on the calibration data lose at most 1 dB of SQNR, measured),
+ *              activations: uint8 | int8, exclude [node names or op types],
  *              keep_faster (static, dynamic: leave float the weighted nodes whose int8 form runs slower,
  *              measured on ONNX Runtime), fuse (static, dynamic: ONNX Runtime's fused transformer
  *              kernels first; default true); qat (quantization-aware training, then static) also takes
@@ -182,7 +184,14 @@ public final class StepParser {
             fields.addAll(TRAINING_KEYS);
         }
         known(p, fields);
-        boolean perChannel = flag(p, "per_channel", true);
+        boolean choosePerTensor = AUTO.equals(p.get("per_channel"));
+        if (p.get("per_channel") instanceof String word && !choosePerTensor) {
+            throw new SettingException("per_channel", "must be true, false or auto, got '" + word + "'");
+        }
+        if (choosePerTensor && !mode.equals("static")) {
+            throw new SettingException("per_channel", "auto measures static int8; " + mode + " takes true or false");
+        }
+        boolean perChannel = choosePerTensor || flag(p, "per_channel", true);
         String activations = string(p, "activations", "uint8");
         if (!activations.equals("uint8") && !activations.equals("int8")) {
             throw new SettingException("activations", "must be uint8 or int8, got '" + activations + "'");
@@ -192,11 +201,11 @@ public final class StepParser {
                 activations.equals("int8"), names(p, "exclude"));
         return switch (mode) {
             case "static" -> new Step.Quantize(Step.QuantizeMode.STATIC, config, null, flag(p, "keep_faster"),
-                    flag(p, "fuse", true));
+                    flag(p, "fuse", true), choosePerTensor);
             case "dynamic" -> new Step.Quantize(Step.QuantizeMode.DYNAMIC, config, null, flag(p, "keep_faster"),
-                    flag(p, "fuse", true));
+                    flag(p, "fuse", true), false);
             case "qat" -> new Step.Quantize(Step.QuantizeMode.QAT, config, training(p, QAT_EPOCHS, QAT_LEARNING_RATE),
-                    flag(p, "keep_faster"), flag(p, "fuse"));
+                    flag(p, "keep_faster"), flag(p, "fuse"), false);
             default -> throw new SettingException("mode", "must be static, dynamic, qat, fp16 or int4, got '"
                     + mode + "'");
         };
@@ -228,6 +237,9 @@ public final class StepParser {
         return step;
     }
 
+    /** The word that asks a field's value to be chosen by measurement ({@code per_channel=auto}). */
+    private static final String AUTO = "auto";
+
     /** Option fields whose values are words, not numbers. */
     private static final Set<String> STRING_KEYS = Set.of("decay", "optimizer", "batch_norm", "compute", "method",
             "format", "per", "init");
@@ -247,7 +259,7 @@ public final class StepParser {
                     ? (Map<String, Object>) step.computeIfAbsent("schedule", k -> new LinkedHashMap<String, Object>())
                     : step;
             String value = part.substring(equals + 1).trim();
-            if (STRING_KEYS.contains(key)) {
+            if (STRING_KEYS.contains(key) || value.equals(AUTO)) {
                 target.put(key, value);
                 continue;
             }

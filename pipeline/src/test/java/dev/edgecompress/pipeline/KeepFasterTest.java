@@ -56,15 +56,18 @@ class KeepFasterTest {
         return Tensor.ofFloats(dims, values);
     }
 
-    private static List<PassPipeline.Step> run(Model model, KeepFaster.Timing timing) throws Exception {
+    private static List<PassPipeline.Step> run(Model model, MeasuredQuantization.Timing timing) throws Exception {
         return run(model, samples(), timing);
     }
 
     /** keep_faster's search on {@code model}, calibrated on {@code data}, with the timing replaced. */
-    private static List<PassPipeline.Step> run(Model model, Dataset data, KeepFaster.Timing timing) throws Exception {
+    private static List<PassPipeline.Step> run(Model model, Dataset data, MeasuredQuantization.Timing timing) throws Exception {
         Step.Quantize quantize = keepFasterStep();
         Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
-        return new KeepFaster(passes(quantizePass), quantizePass, quantize, context(model, data), timing).run(model);
+        return new MeasuredQuantization(passes(quantizePass), quantizePass, quantize, context(model, data), timing,
+                (before, candidate) -> {
+                    throw new AssertionError("keep_faster alone judges no accuracy");
+                }).run(model);
     }
 
     private static Step.Quantize keepFasterStep() {
@@ -94,11 +97,11 @@ class KeepFasterTest {
         return model.graph().nodes().stream().filter(n -> name.equals(n.name())).findFirst().orElseThrow();
     }
 
-    private static KeepFaster.Comparison speedup(double factor) {
+    private static MeasuredQuantization.Comparison speedup(double factor) {
         Map<Integer, double[]> speedups = new java.util.LinkedHashMap<>();
         speedups.put(1, new double[] {factor, factor - 0.01, factor + 0.01});
         speedups.put(64, new double[] {factor, factor - 0.01, factor + 0.01});
-        return new KeepFaster.Comparison(speedups);
+        return new MeasuredQuantization.Comparison(speedups);
     }
 
     @Test
@@ -151,7 +154,7 @@ class KeepFasterTest {
 
     @Test
     void triesNarrowNodesBeforeTheLargestSoTheStemIsTriedWhateverTheNetworksSize() throws Exception {
-        int blocks = KeepFaster.MAX_NODE_TRIALS + 2;
+        int blocks = MeasuredQuantization.MAX_NODE_TRIALS + 2;
         Model model = convNet(blocks);
         List<Set<String>> tried = new ArrayList<>();
         List<PassPipeline.Step> steps = run(model, gaussian("images.npz", 64, 1, 6, 6), (best, trial, floatNodes) -> {
@@ -161,7 +164,7 @@ class KeepFasterTest {
 
         assertEquals(Set.of("Conv"), tried.get(0), "the op type as a whole first");
         assertEquals(Set.of("stem"), tried.get(1), "then the stem, 9 products an output, though its weights are fewest");
-        assertEquals(1 + KeepFaster.MAX_NODE_TRIALS, tried.size(), "no more node trials than the limit");
+        assertEquals(1 + MeasuredQuantization.MAX_NODE_TRIALS, tried.size(), "no more node trials than the limit");
         assertEquals(List.of("stem"), steps.get(0).changed().get("kept_float"));
         assertEquals(DataType.FLOAT, node(model, "stem").input(1).constValue().type());
         assertEquals("DequantizeLinear", node(model, "c0").input(1).producer().opType());
@@ -184,15 +187,15 @@ class KeepFasterTest {
         Value matMul = b.op("MatMul", b.input("flat", DataType.FLOAT, -1, 784),
                 b.initializer("m.w", weight(random, 784, 10)));
 
-        assertTrue(KeepFaster.narrow(stem.producer()), "9 products an output");
-        assertEquals(9, KeepFaster.productsPerOutput(stem.producer()));
-        assertFalse(KeepFaster.narrow(depthwise.producer()), "depthwise convolutions have kernels of their own");
-        assertEquals(144, KeepFaster.productsPerOutput(wide.producer()));
-        assertFalse(KeepFaster.narrow(wide.producer()));
-        assertEquals(16, KeepFaster.productsPerOutput(gemm.producer()), "transB: the inner dimension is the second");
-        assertTrue(KeepFaster.narrow(gemm.producer()));
-        assertEquals(784, KeepFaster.productsPerOutput(matMul.producer()));
-        assertFalse(KeepFaster.narrow(matMul.producer()));
+        assertTrue(MeasuredQuantization.narrow(stem.producer()), "9 products an output");
+        assertEquals(9, MeasuredQuantization.productsPerOutput(stem.producer()));
+        assertFalse(MeasuredQuantization.narrow(depthwise.producer()), "depthwise convolutions have kernels of their own");
+        assertEquals(144, MeasuredQuantization.productsPerOutput(wide.producer()));
+        assertFalse(MeasuredQuantization.narrow(wide.producer()));
+        assertEquals(16, MeasuredQuantization.productsPerOutput(gemm.producer()), "transB: the inner dimension is the second");
+        assertTrue(MeasuredQuantization.narrow(gemm.producer()));
+        assertEquals(784, MeasuredQuantization.productsPerOutput(matMul.producer()));
+        assertFalse(MeasuredQuantization.narrow(matMul.producer()));
     }
 
     @Test
@@ -214,7 +217,7 @@ class KeepFasterTest {
         Model model = model();
         Step.Quantize quantize = keepFasterStep();
         Pass quantizePass = quantize.passes().get(quantize.passes().size() - 1);
-        List<PassPipeline.Step> steps = new KeepFaster(passes(quantizePass), quantizePass, quantize,
+        List<PassPipeline.Step> steps = new MeasuredQuantization(passes(quantizePass), quantizePass, quantize,
                 context(model, samples()), samples(), dev.edgecompress.runtime.SyntheticInputs.Overrides.NONE, List.of(3)).run(model);
 
         @SuppressWarnings("unchecked")
@@ -228,16 +231,16 @@ class KeepFasterTest {
 
     @Test
     void defaultBatchSizesAre1And64Or1And8ForLargeSamples() {
-        assertEquals(List.of(1, 64), KeepFaster.defaultBatches(28 * 28));
-        assertEquals(List.of(1, 8), KeepFaster.defaultBatches(3 * 224 * 224));
+        assertEquals(List.of(1, 64), MeasuredQuantization.defaultBatches(28 * 28));
+        assertEquals(List.of(1, 8), MeasuredQuantization.defaultBatches(3 * 224 * 224));
     }
 
     @Test
     void aTrialWithinTheNoiseOrSlowerAtOneBatchIsNotKept() {
         assertTrue(speedup(1.05).faster());
-        assertTrue(!new KeepFaster.Comparison(Map.of(1, new double[] {1.02, 1.01, 1.03})).faster(),
+        assertTrue(!new MeasuredQuantization.Comparison(Map.of(1, new double[] {1.02, 1.01, 1.03})).faster(),
                 "a gain within 3% is noise");
-        assertTrue(!new KeepFaster.Comparison(Map.of(1, new double[] {1.5, 1.4, 1.6}, 64,
+        assertTrue(!new MeasuredQuantization.Comparison(Map.of(1, new double[] {1.5, 1.4, 1.6}, 64,
                 new double[] {0.9, 0.89, 0.91})).faster(), "faster at batch 1, slower at 64");
     }
 }

@@ -127,6 +127,29 @@ class StepParserTest {
     }
 
     @Test
+    void perChannelAutoChoosesPerTensorWeightsForStaticInt8Only() {
+        Step.Quantize option = assertInstanceOf(Step.Quantize.class, StepParser.parse("quantize",
+                StepParser.quantizeOption("static,per_channel=auto,keep_faster=1")));
+        assertTrue(option.choosePerTensor());
+        assertTrue(option.config().perChannel(), "per channel wherever the measurement does not choose otherwise");
+        assertTrue(option.keepFaster());
+        Step.Quantize json = assertInstanceOf(Step.Quantize.class, StepParser.parse("quantize",
+                Map.of("mode", "static", "per_channel", "auto")));
+        assertTrue(json.choosePerTensor());
+        assertFalse(assertInstanceOf(Step.Quantize.class, StepParser.parse("quantize", Map.of("mode", "static")))
+                .choosePerTensor(), "per channel everywhere by default");
+        for (String mode : List.of("dynamic", "qat")) {
+            SettingException e = assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                    StepParser.quantizeOption(mode + ",per_channel=auto")));
+            assertEquals("per_channel", e.field());
+            assertTrue(e.getMessage().contains("auto measures static int8"), e.getMessage());
+        }
+        SettingException word = assertThrows(SettingException.class, () -> StepParser.parse("quantize",
+                Map.of("mode", "static", "per_channel", "sometimes")));
+        assertTrue(word.getMessage().contains("must be true, false or auto, got 'sometimes'"), word.getMessage());
+    }
+
+    @Test
     void stepsAreTypedWithEnumsReadOnce() {
         Step.FineTune fineTune = assertInstanceOf(Step.FineTune.class, StepParser.parse("finetune",
                 StepParser.finetuneOption("epochs=10,lr=0.002,decay=step,optimizer=rmsprop,batch_norm=frozen")));
