@@ -249,7 +249,9 @@ public final class Tuner {
         formats.add(List.of(step("quantize", "mode", "static", "calibration", "entropy")));
         if (objective == Objective.LATENCY) {
             // ONNX Runtime's QGemm runs one weight zero point a matrix a fifth faster at batch 1 than
-            // one a column; the gates judge what the coarser scales cost (docs/BENCHMARKS.md).
+            // one a column: per tensor where the outputs keep their SQNR within a decibel, and
+            // everywhere, whose cost the gates judge (docs/BENCHMARKS.md).
+            formats.add(List.of(step("quantize", "mode", "static", "calibration", "minmax", "per_channel", "auto")));
             formats.add(List.of(step("quantize", "mode", "static", "calibration", "minmax", "per_channel", false)));
         }
         if (targets.float16().refusal() == null && targets.float16().float16Nodes() > 0) {

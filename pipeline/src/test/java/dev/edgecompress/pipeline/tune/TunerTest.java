@@ -114,9 +114,11 @@ class TunerTest {
         }
         assertTrue(result.trials().stream().anyMatch(t -> t.stage().equals("channels")), "channel pruning searched");
         assertFalse(result.trials().stream().anyMatch(t -> t.stage().equals("low-rank")), "low-rank is for size");
-        assertTrue(result.trials().stream().anyMatch(t -> t.stage().equals("quantize")
-                && t.describe().equals("quantize mode=static calibration=minmax per_channel=false")),
-                "int8 with weights per tensor tried for latency: " + result.trials());
+        for (String weights : List.of("per_channel=auto", "per_channel=false")) {
+            assertTrue(result.trials().stream().anyMatch(t -> t.stage().equals("quantize")
+                    && t.describe().equals("quantize mode=static calibration=minmax " + weights)),
+                    "int8 with weights per tensor (" + weights + ") tried for latency: " + result.trials());
+        }
     }
 
     @Test
