@@ -1,7 +1,8 @@
 """int8 by edgecompress against ONNX Runtime's own quantizer, side by side: for each model, both
 quantize statically (QDQ, weights int8 per channel, activations uint8, MinMax) from the same
-calibration samples (ours also with keep_faster, timed at both batch sizes, and at each batch size
-alone: the model for a user who deploys at that batch); then size, accuracy (top-1 on labelled data, else the lowest output SQNR
+calibration samples (ours also with keep_faster, timed at both batch sizes, with per_channel=auto
+too, and with keep_faster at each batch size alone: the model for a user who deploys at that
+batch); then size, accuracy (top-1 on labelled data, else the lowest output SQNR
 against float on held-out samples, computed identically for both here) and the speedup over float,
 timed by Int8SpeedBenchmark with the float model and both int8 models in one ONNX Runtime process.
 
@@ -50,7 +51,8 @@ for spec in specs:
     path, kind, batches = spec.split(":")
     name = os.path.basename(path)[:-5]
     calib_npz, calib_batches, samples, labels = data(kind, name)
-    variants = {"ours": ("static", []), "ours_kf": ("static,keep_faster=1", [])}
+    variants = {"ours": ("static", []), "ours_kf": ("static,keep_faster=1", []),
+                "auto_kf": ("static,per_channel=auto,keep_faster=1", [])}
     for batch in batches.split(","):
         variants[f"kf_b{batch}"] = ("static,keep_faster=1", ["--batch", batch])
     files = {}
@@ -75,12 +77,12 @@ for spec in specs:
                  float_top1, scores, timing, ortq_error))
     print(f"done {name}", file=sys.stderr)
 
-print("| model | size KiB: float / ours / kf / kf@b1 / kf@bN / ORT | top-1 %: float / ours / kf / kf@b1 / kf@bN /"
-      " ORT; SQNR dB: the same but float | speedup over float: ours / ours keep_faster / kf@this batch / ORT"
-      " (95% interval) |")
+print("| model | size KiB: float / ours / kf / auto+kf / kf@b1 / kf@bN / ORT | top-1 %: float / ours / kf / auto+kf /"
+      " kf@b1 / kf@bN / ORT; SQNR dB: the same but float | speedup over float: ours / ours keep_faster /"
+      " per_channel=auto with keep_faster / kf@this batch / ORT (95% interval) |")
 print("|---|---|---|---|")
 for name, batches, size_f, sizes, f_top1, scores, timing, error in rows:
-    order = ["ours", "ours_kf"] + [f"kf_b{b}" for b in batches.split(",")] + ["ortq"]
+    order = ["ours", "ours_kf", "auto_kf"] + [f"kf_b{b}" for b in batches.split(",")] + ["ortq"]
     size = f"{size_f / 1024:,.0f} / " + " / ".join(f"{sizes[v] / 1024:,.0f}" if v in sizes else "-" for v in order)
     def fmt(v, i, digits):
         value = scores.get(v, (None, None))[i]
@@ -90,7 +92,7 @@ for name, batches, size_f, sizes, f_top1, scores, timing, error in rows:
     cells = []
     for batch in map(int, batches.split(",")):
         parts = []
-        for v in ["ours", "ours_kf", f"kf_b{batch}", "ortq"]:
+        for v in ["ours", "ours_kf", "auto_kf", f"kf_b{batch}", "ortq"]:
             t = timing.get((v, batch))
             parts.append("-" if t is None else f"{t[0]:.2f}x ({t[1]:.2f}-{t[2]:.2f})")
         cells.append(f"b{batch}: " + " / ".join(parts))
