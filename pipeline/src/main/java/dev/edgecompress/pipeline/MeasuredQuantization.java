@@ -3,6 +3,7 @@ package dev.edgecompress.pipeline;
 import dev.edgecompress.exporter.ModelExporter;
 import dev.edgecompress.importer.ModelFormatException;
 import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.Node;
 import dev.edgecompress.ir.SettingException;
@@ -40,10 +41,10 @@ import java.util.stream.Collectors;
  * then float is kept where int8 runs slower: each candidate is timed against the best so far in
  * one ONNX Runtime process (sessions alternating, spinning off) at the batch sizes the model will
  * run at: those given, else 1 and 64 (1 and 8 for large inputs).
- * First each weighted op type is tried in float as a whole (ONNX Runtime's int8 kernels for small
- * convolutions can be several times slower than its float ones), then each narrow node (see
- * {@link #NARROW_DEPTH}), then the other weighted nodes, largest first. A candidate is kept only
- * when it is faster at one batch by more than the timing's noise and slower at none.
+ * keep_faster first tries each weighted op type in float as a whole (ONNX Runtime's int8 kernels
+ * for small convolutions can be several times slower than its float ones), then each narrow node
+ * (see {@link #NARROW_DEPTH}), then the other weighted nodes, largest first. A candidate is kept
+ * only when it is faster at one batch by more than the timing's noise and slower at none.
  */
 final class MeasuredQuantization {
 
@@ -55,7 +56,7 @@ final class MeasuredQuantization {
     static final List<Integer> BATCHES = List.of(1, 64);
     static final List<Integer> LARGE_BATCHES = List.of(1, 8);
     static final long LARGE_SAMPLE = 1 << 16;
-    /** Weighted nodes tried one by one: the narrow ones, then the largest. */
+    /** Weighted nodes keep_faster tries one by one: the narrow ones, then the largest. */
     static final int MAX_NODE_TRIALS = 16;
     /**
      * Nodes that sum fewer products than this for each output value (a convolution's input channels
@@ -98,7 +99,7 @@ final class MeasuredQuantization {
     /**
      * @param passes every pass of the run, the quantize step's among them
      * @param data samples to time on (their first ones) and to judge accuracy on, or null for
-     *     made-up inputs (then weights are not chosen per tensor)
+     *     made-up inputs (which per_channel=auto refuses: it judges outputs on real samples)
      * @param batches the batch sizes to time at, or null for {@link #defaultBatches}
      */
     MeasuredQuantization(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Dataset data,
@@ -178,6 +179,12 @@ final class MeasuredQuantization {
             details.putAll(measured);
             PassPipeline.Step first = tail.get(0);
             List<String> warnings = new ArrayList<>(first.warnings());
+            List<String> requantized = kept.stream().filter(name -> quantizedAtLoad(model, name)).toList();
+            if (!requantized.isEmpty()) {
+                warnings.add("keep_faster kept " + String.join(", ", requantized) + " float in the file, yet ONNX"
+                        + " Runtime quantizes its weight itself as it loads (int8 per tensor: its input is int8 and"
+                        + " its output goes to a QuantizeLinear), and that is what was timed and what runs");
+            }
             if (!kept.isEmpty() && warnings.removeIf(w -> w.startsWith(first.pass() + " changed nothing"))) {
                 warnings.add(first.pass() + " left every weighted node float (" + String.join(", ", kept)
                         + "): their int8 forms ran slower than float on ONNX Runtime (keep_faster; the report's"
@@ -192,6 +199,39 @@ final class MeasuredQuantization {
             if (snapshot != null) {
                 snapshot.toFile().delete();
             }
+        }
+    }
+
+    /**
+     * Whether ONNX Runtime quantizes the float weight of the node named {@code name} when it loads
+     * {@code model} (its WeightBiasQuantization rewrite): a Conv, ConvTranspose or Gemm with a float
+     * constant weight whose input comes from a DequantizeLinear with one scale and whose output
+     * reaches a QuantizeLinear through nothing but single-consumer Relu or Clip nodes.
+     */
+    static boolean quantizedAtLoad(Model model, String name) {
+        Node node = model.graph().allNodes().stream().filter(n -> name.equals(n.name())).findFirst().orElse(null);
+        if (node == null || !Set.of("Conv", "ConvTranspose", "Gemm").contains(node.opType())
+                || !node.normalizedDomain().isEmpty() || node.input(1) == null || node.input(1).constValue() == null
+                || node.input(1).constValue().type() != DataType.FLOAT) {
+            return false;
+        }
+        Node dequantize = node.input(0) == null ? null : node.input(0).producer();
+        if (dequantize == null || !dequantize.opType().equals("DequantizeLinear") || dequantize.input(1) == null
+                || dequantize.input(1).constValue() == null || dequantize.input(1).constValue().elementCount() != 1) {
+            return false;
+        }
+        for (Node current = node; ; ) {
+            if (current.outputs().size() != 1 || current.output(0).uses().size() != 1) {
+                return false;
+            }
+            Node consumer = current.output(0).uses().get(0).node();
+            if (consumer.opType().equals("QuantizeLinear")) {
+                return true;
+            }
+            if (!consumer.opType().equals("Relu") && !consumer.opType().equals("Clip")) {
+                return false;
+            }
+            current = consumer;
         }
     }
 

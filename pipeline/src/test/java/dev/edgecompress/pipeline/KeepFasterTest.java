@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.edgecompress.exporter.ModelExporter;
+import dev.edgecompress.importer.ModelImporter;
+import dev.edgecompress.ir.Attribute;
 import dev.edgecompress.ir.DataType;
 import dev.edgecompress.ir.Model;
 import dev.edgecompress.ir.ModelBuilder;
@@ -16,6 +19,9 @@ import dev.edgecompress.ir.data.Dataset;
 import dev.edgecompress.passes.Pass;
 import dev.edgecompress.passes.PassContext;
 import dev.edgecompress.passes.PassPipeline;
+import dev.edgecompress.runtime.InferenceSession;
+import dev.edgecompress.runtime.SessionConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,7 +152,7 @@ class KeepFasterTest {
     }
 
     private static Value conv(ModelBuilder b, String name, Value x, Random random, int inputChannels) {
-        Value y = b.op("Conv", List.of(dev.edgecompress.ir.Attribute.of("pads", 1, 1, 1, 1)), x,
+        Value y = b.op("Conv", List.of(Attribute.of("pads", 1, 1, 1, 1)), x,
                 b.initializer(name + ".w", weight(random, 4, inputChannels, 3, 3)));
         y.producer().setName(name);
         return y;
@@ -177,12 +183,12 @@ class KeepFasterTest {
         Value image = b.input("image", DataType.FLOAT, -1, 16, 8, 8);
         Value stem = b.op("Conv", b.input("gray", DataType.FLOAT, -1, 1, 8, 8),
                 b.initializer("stem.w", Tensor.ofFloats(new long[] {16, 1, 3, 3}, new float[144])));
-        Value depthwise = b.op("Conv", List.of(dev.edgecompress.ir.Attribute.of("group", 16)), image,
+        Value depthwise = b.op("Conv", List.of(Attribute.of("group", 16)), image,
                 b.initializer("dw.w", Tensor.ofFloats(new long[] {16, 1, 3, 3}, new float[144])));
         Value wide = b.op("Conv", image, b.initializer("wide.w", Tensor.ofFloats(new long[] {8, 16, 3, 3},
                 new float[8 * 144])));
         Value features = b.input("features", DataType.FLOAT, -1, 16);
-        Value gemm = b.op("Gemm", List.of(dev.edgecompress.ir.Attribute.of("transB", 1L)), features,
+        Value gemm = b.op("Gemm", List.of(Attribute.of("transB", 1L)), features,
                 b.initializer("g.w", weight(random, 256, 16)));
         Value matMul = b.op("MatMul", b.input("flat", DataType.FLOAT, -1, 784),
                 b.initializer("m.w", weight(random, 784, 10)));
@@ -242,5 +248,64 @@ class KeepFasterTest {
                 "a gain within 3% is noise");
         assertTrue(!new MeasuredQuantization.Comparison(Map.of(1, new double[] {1.5, 1.4, 1.6}, 64,
                 new double[] {0.9, 0.89, 0.91})).faster(), "faster at batch 1, slower at 64");
+    }
+
+    /** x -> Gemm "a" (4 -> 8) -> Relu -> Gemm "b" (8 -> 8) -> Relu -> Gemm "c" (8 -> 3): weights [out, in]. */
+    private static Model gemms() {
+        Random random = new Random(7);
+        ModelBuilder b = ModelBuilder.onnx(13);
+        Value x = b.input("x", DataType.FLOAT, -1, 4);
+        Value h = b.op("Relu", gemm(b, "a", x, weight(random, 8, 4), random));
+        h = b.op("Relu", gemm(b, "b", h, weight(random, 8, 8), random));
+        b.output(gemm(b, "c", h, weight(random, 3, 8), random));
+        return b.build();
+    }
+
+    private static Value gemm(ModelBuilder b, String name, Value x, Tensor w, Random random) {
+        Value y = b.op("Gemm", List.of(Attribute.of("transB", 1L)), x,
+                b.initializer(name + ".w", w), b.initializer(name + ".b", weight(random, w.dim(0))));
+        y.producer().setName(name);
+        return y;
+    }
+
+    @Test
+    void saysSoWhenONNXRuntimeQuantizesAGemmKeptFloatBetweenInt8Neighbours() throws Exception {
+        Model model = gemms();
+        List<PassPipeline.Step> steps = run(model, (best, trial, floatNodes) -> speedup(floatNodes.equals(Set.of("b"))
+                ? 1.5 : 0.8));
+
+        PassPipeline.Step quantize = steps.get(0);
+        assertEquals(List.of("b"), quantize.changed().get("kept_float"));
+        assertTrue(MeasuredQuantization.quantizedAtLoad(model, "b"), "int8 in, QuantizeLinear after its Relu");
+        assertFalse(MeasuredQuantization.quantizedAtLoad(model, "a"), "int8 weights already");
+        assertTrue(quantize.warnings().stream().anyMatch(w -> w.startsWith("keep_faster kept b float in the file, yet"
+                + " ONNX Runtime quantizes its weight itself as it loads")), quantize.warnings().toString());
+
+        Path file = Files.createTempFile("keep-faster", ".onnx");
+        Path optimized = Files.createTempFile("keep-faster", ".optimized.onnx");
+        try {
+            ModelExporter.write(model, file);
+            InferenceSession.writeOptimized(file,
+                    SessionConfig.defaults(), optimized);
+            long qgemms = ModelImporter.load(optimized).graph().nodes().stream()
+                    .filter(n -> n.opType().equals("QGemm")).count();
+            assertEquals(3, qgemms, "ONNX Runtime runs b as QGemm too");
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(optimized);
+        }
+    }
+
+    @Test
+    void aGemmKeptFloatWithFloatNeighboursRunsFloat() throws Exception {
+        Model model = gemms();
+        List<PassPipeline.Step> steps = run(model, (best, trial, floatNodes) -> speedup(floatNodes.equals(Set.of("Gemm"))
+                ? 1.5 : 0.8));
+
+        assertEquals(List.of("Gemm"), steps.get(0).changed().get("kept_float"));
+        for (String name : List.of("a", "b", "c")) {
+            assertFalse(MeasuredQuantization.quantizedAtLoad(model, name), name + ": no int8 around it");
+        }
+        assertTrue(steps.get(0).warnings().stream().noneMatch(w -> w.contains("quantizes its weight itself")));
     }
 }
