@@ -270,7 +270,8 @@ public final class StepParser {
             try {
                 target.put(key, Double.parseDouble(value));
             } catch (NumberFormatException e) {
-                throw new SettingException(key, "must be a number, got '" + value + "'");
+                throw new SettingException(key, (key.equals("per_channel") ? "must be true, false or auto"
+                        : "must be a number") + ", got '" + value + "'");
             }
         }
         return step;

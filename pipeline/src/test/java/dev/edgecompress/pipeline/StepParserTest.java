@@ -147,6 +147,9 @@ class StepParserTest {
         SettingException word = assertThrows(SettingException.class, () -> StepParser.parse("quantize",
                 Map.of("mode", "static", "per_channel", "sometimes")));
         assertTrue(word.getMessage().contains("must be true, false or auto, got 'sometimes'"), word.getMessage());
+        SettingException typed = assertThrows(SettingException.class,
+                () -> StepParser.quantizeOption("static,per_channel=sometimes"));
+        assertTrue(typed.getMessage().contains("must be true, false or auto, got 'sometimes'"), typed.getMessage());
     }
 
     @Test
