@@ -51,8 +51,7 @@ public final class Compressor {
     private final Path source;
     private final Model model;
     private final List<Pass> passes = new ArrayList<>();
-    /** The quantize step that keeps float what int8 slows down, and its pass; null when none asks. */
-    /** The quantize step whose choices are measured ({@link MeasuredQuantization}), if any, and its pass. */
+    /** The quantize step whose choices are measured ({@link MeasuredQuantization}), and its pass; null if none. */
     private Step.Quantize measured;
     private Pass measuredPass;
     /** The batch sizes keep_faster times at; null for its default. */

@@ -76,6 +76,8 @@ final class MeasuredQuantization {
     private static final int JUDGE_BATCH = 64;
     private static final Latency.Plan PLAN = new Latency.Plan(2, 20, 0.3, 3);
     private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
+    /** The ops whose float weights ONNX Runtime quantizes itself between int8 neighbours. */
+    private static final Set<String> QUANTIZED_AT_LOAD = Set.of("Conv", "ConvTranspose", "Gemm");
 
     private final List<Pass> before;
     private final Step.Quantize quantize;
@@ -102,8 +104,8 @@ final class MeasuredQuantization {
      *     made-up inputs (which per_channel=auto refuses: it judges outputs on real samples)
      * @param batches the batch sizes to time at, or null for {@link #defaultBatches}
      */
-    MeasuredQuantization(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context, Dataset data,
-            SyntheticInputs.Overrides overrides, List<Integer> batches) {
+    MeasuredQuantization(List<Pass> passes, Pass quantizePass, Step.Quantize quantize, PassContext context,
+            Dataset data, SyntheticInputs.Overrides overrides, List<Integer> batches) {
         this(passes, quantizePass, quantize, context, (best, trial, floatNodes) -> compare(best, trial, data,
                 overrides, batches), (before, candidate) -> sqnrDb(before, candidate, data));
         if (quantize.choosePerTensor() && data == null) {
@@ -210,7 +212,7 @@ final class MeasuredQuantization {
      */
     static boolean quantizedAtLoad(Model model, String name) {
         Node node = model.graph().allNodes().stream().filter(n -> name.equals(n.name())).findFirst().orElse(null);
-        if (node == null || !Set.of("Conv", "ConvTranspose", "Gemm").contains(node.opType())
+        if (node == null || !QUANTIZED_AT_LOAD.contains(node.opType())
                 || !node.normalizedDomain().isEmpty() || node.input(1) == null || node.input(1).constValue() == null
                 || node.input(1).constValue().type() != DataType.FLOAT) {
             return false;
@@ -257,7 +259,8 @@ final class MeasuredQuantization {
                 }
             }
         }
-        Map<Boolean, List<Node>> byNarrow = nodes.stream().collect(Collectors.partitioningBy(MeasuredQuantization::narrow));
+        Map<Boolean, List<Node>> byNarrow = nodes.stream()
+                .collect(Collectors.partitioningBy(MeasuredQuantization::narrow));
         List<Node> ordered = new ArrayList<>(byNarrow.get(true));
         byNarrow.get(false).stream()
                 .sorted(Comparator.comparingLong((Node n) -> -n.input(1).constValue().elementCount()))

@@ -135,7 +135,7 @@ public sealed interface Step {
             }
         }
 
-        /** Without keep_faster or a measured choice of per-tensor weights; fused kernels for static and dynamic int8. */
+        /** Without keep_faster or per_channel=auto; fused kernels for static and dynamic int8. */
         public Quantize(QuantizeMode mode, QuantizationConfig config, FineTuneConfig training) {
             this(mode, config, training, false, mode != QuantizeMode.QAT, false);
         }

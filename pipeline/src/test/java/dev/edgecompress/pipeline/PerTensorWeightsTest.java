@@ -188,10 +188,12 @@ class PerTensorWeightsTest {
         @SuppressWarnings("unchecked")
         List<String> trials = (List<String>) quantize.changed().get("per_tensor_trials");
         assertEquals(4, trials.size(), trials.toString());
-        assertTrue(trials.get(1).startsWith("all 2 per tensor: ") && !trials.get(1).endsWith("kept"), trials.toString());
+        assertTrue(trials.get(1).startsWith("all 2 per tensor: ") && !trials.get(1).endsWith("kept"),
+                trials.toString());
         assertTrue(trials.get(2).startsWith("skewed per tensor: ") && !trials.get(2).endsWith("kept"),
                 "the larger weight first: " + trials);
-        assertTrue(trials.get(3).startsWith("even per tensor: ") && trials.get(3).endsWith(", kept"), trials.toString());
+        assertTrue(trials.get(3).startsWith("even per tensor: ") && trials.get(3).endsWith(", kept"),
+                trials.toString());
         double perChannel = Double.parseDouble(trials.get(0).replaceAll("[^0-9.]", ""));
         double skewed = Double.parseDouble(trials.get(2).replaceAll(".*: ([0-9.]+) dB.*", "$1"));
         assertTrue(perChannel - skewed > 2, "one scale for columns tenfold apart costs decibels: " + trials);

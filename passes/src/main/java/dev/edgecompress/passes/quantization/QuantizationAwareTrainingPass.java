@@ -80,7 +80,8 @@ public final class QuantizationAwareTrainingPass implements TrainingPass {
                 ? new double[] {range[0], range[0] + MIN_RANGE} : range));
         Map<String, Integer> weightAxes = new LinkedHashMap<>();
         for (Node node : plan.weighted) {
-            weightAxes.put(node.input(1).name(), config.perChannel(node.name()) ? StaticQuantizationPass.weightAxis(node) : -1);
+            weightAxes.put(node.input(1).name(),
+                    config.perChannel(node.name()) ? StaticQuantizationPass.weightAxis(node) : -1);
         }
         SharedValues.Guard clusters = SharedValues.guard(model, training.keepClusters());
         Trainer.Result result = trainer.train(model, training, new FakeQuantization(ranges, weightAxes),
