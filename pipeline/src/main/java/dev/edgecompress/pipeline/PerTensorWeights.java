@@ -67,8 +67,8 @@ final class PerTensorWeights {
         List<Node> nodes = new ArrayList<>();
         for (Node node : model.graph().allNodes()) {
             if (CANDIDATE_TYPES.contains(node.opType()) && node.normalizedDomain().isEmpty()
-                    && node.name() != null && !node.name().isEmpty() && !config.exclude().contains(node.name())
-                    && !config.exclude().contains(node.opType()) && node.input(1) != null
+                    && node.name() != null && !node.name().isEmpty() && !config.excludes(node.name(), node.opType())
+                    && node.input(1) != null
                     && node.input(1).constValue() != null && node.input(1).constValue().rank() == 2) {
                 nodes.add(node);
             }

@@ -56,7 +56,8 @@ public record QuantizationConfig(CalibrationMethod calibration, double percentil
         return perChannel && (nodeName == null || !perTensor.contains(nodeName));
     }
 
-    boolean excludes(String nodeName, String opType) {
+    /** Whether the node named {@code nodeName}, of {@code opType}, stays float. */
+    public boolean excludes(String nodeName, String opType) {
         return nodeName != null && exclude.contains(nodeName) || exclude.contains(opType);
     }
 
